@@ -1,0 +1,1 @@
+"""gpc_middleware."""
