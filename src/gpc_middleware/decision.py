@@ -1,0 +1,143 @@
+"""Consent precedence: from a request's signal and cookie to the effective consent.
+
+How it works
+------------
+1. Start from the mode's defaults: ``opt-in`` allows only ``essential``;
+   ``opt-out`` allows everything.
+2. A valid cookie holding a choice made under the current ``policy_version``
+   replaces the defaults. A choice made under an older version is ignored: the
+   policy changed, so the visitor is asked again.
+3. A GPC signal, on this request or recorded in the cookie by an earlier one,
+   turns every category in ``policy.gpc_categories`` off. The absence of the
+   signal after it was sent is not consent to opt back in (CCPA regulations
+   section 7025(c)(5), Colorado rule 6.09(B)), so a recorded signal survives a
+   policy change too. Only an explicit choice made on a request *without* the
+   signal clears the record (the consent after notice that section 7025(c)(3)
+   allows); while the signal is present, it always wins.
+4. The first response to a request carrying the signal records it in the cookie
+   (``Decision.record_gpc``), which produces a ``"gpc"`` consent event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from .categories import OPTIONAL_CATEGORIES, Category
+from .consent import Consent, Mode, category_map
+from .consent_cookie import ConsentState, new_consent_id
+from .gpc import is_gpc_signal
+from .policy import ConsentPolicy
+from .request import Request, cookie_value
+
+_ALL_OPTIONAL: frozenset[Category] = frozenset(OPTIONAL_CATEGORIES)
+_NONE: frozenset[Category] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything the middleware decided about one request before the app runs.
+
+    ``state`` is the verified cookie (``None`` when missing or invalid), whatever
+    its policy version. ``record_gpc`` says the response must record the signal.
+    """
+
+    consent: Consent
+    state: ConsentState | None
+    mode: Mode
+    record_gpc: bool
+
+    def recorded_state(self, policy: ConsentPolicy) -> ConsentState:
+        """The state to store once the GPC signal of this request is recorded."""
+        return state_with_gpc(self.state, policy, gpc=True)
+
+
+def request_has_gpc(request: Request) -> bool:
+    """Whether any ``Sec-GPC`` header of the request carries the signal."""
+    return any(is_gpc_signal(value) for value in request.headers.get_all("sec-gpc"))
+
+
+def decide(policy: ConsentPolicy, request: Request) -> Decision:
+    """Resolve the effective consent of ``request`` under ``policy`` (see the module docstring)."""
+    mode = policy.mode_for(request.headers)
+    signal = request_has_gpc(request)
+    cookie_header = request.cookie_header
+    state = policy.codec.loads(cookie_value(cookie_header, policy.cookie_name)) if cookie_header else None
+    consent = effective_consent(policy, state, mode=mode, signal=signal)
+    return Decision(
+        consent=consent,
+        state=state,
+        mode=mode,
+        record_gpc=signal and not (state is not None and state.gpc),
+    )
+
+
+def effective_consent(
+    policy: ConsentPolicy, state: ConsentState | None, *, mode: Mode, signal: bool
+) -> Consent:
+    """The consent in force for a cookie ``state`` and a request's GPC ``signal``."""
+    current = state is not None and state.policy_version == policy.policy_version
+    choice = state.choice if state is not None and current else None
+    decided = choice is not None
+    if choice is not None:
+        allowed = set(choice)
+    else:
+        allowed = set(_ALL_OPTIONAL if mode == "opt-out" else _NONE)
+    gpc_active = signal or (state is not None and state.gpc)
+    if gpc_active:
+        allowed.difference_update(policy.gpc_categories)
+    honored = gpc_active and bool(policy.gpc_categories)
+    return Consent(
+        categories=category_map(allowed),
+        gpc=signal,
+        gpc_honored=honored,
+        decided=decided,
+        source="gpc" if honored else ("user" if decided else "default"),
+        policy_version=policy.policy_version,
+        mode=mode,
+        limit_sensitive=state is not None and state.limit_sensitive,
+    )
+
+
+def state_with_gpc(state: ConsentState | None, policy: ConsentPolicy, *, gpc: bool) -> ConsentState:
+    """``state`` with the GPC record set or cleared; a new state (fresh consent id) when there is none.
+
+    A choice made under an older policy version is dropped: it no longer counts.
+    """
+    if state is None:
+        return ConsentState(consent_id=new_consent_id(), policy_version=policy.policy_version, gpc=gpc)
+    if state.policy_version != policy.policy_version:
+        return ConsentState(
+            consent_id=state.consent_id,
+            policy_version=policy.policy_version,
+            gpc=gpc or state.gpc,
+            limit_sensitive=state.limit_sensitive,
+        )
+    return replace(state, gpc=gpc or state.gpc)
+
+
+def state_with_choice(
+    state: ConsentState | None,
+    policy: ConsentPolicy,
+    choice: frozenset[Category],
+    *,
+    signal: bool,
+    limit_sensitive: bool | None = None,
+) -> ConsentState:
+    """The state after the visitor chose ``choice`` on a request with or without a GPC ``signal``.
+
+    A choice made without the signal clears a recorded one (the visitor opted
+    back in after notice); a choice made with it keeps the record.
+    """
+    return ConsentState(
+        consent_id=state.consent_id if state is not None else new_consent_id(),
+        policy_version=policy.policy_version,
+        choice=choice,
+        chosen_at=int(time.time()),
+        gpc=signal,
+        limit_sensitive=(
+            limit_sensitive
+            if limit_sensitive is not None
+            else (state is not None and state.limit_sensitive)
+        ),
+    )

@@ -1,0 +1,169 @@
+"""``ConsentPolicy``: every setting of the middleware, declared and validated once.
+
+Both adapters take the same policy object. Values derived from the settings
+(the cookie codec, the cookie attribute string, the gpc.json body) are computed
+here, at construction, never per request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final, Literal
+
+from .categories import OPTIONAL_CATEGORIES, Category, check_category
+from .consent import Mode
+from .consent_cookie import ConsentCookieCodec
+from .events import ConsentEvent
+from .jurisdiction import ModeResolver
+from .request import Headers
+
+SameSite = Literal["lax", "strict", "none"]
+ChangeCallback = Callable[[ConsentEvent], "Awaitable[None] | None"]
+
+#: 13 months, the longest consent lifetime European regulators accept (CNIL, AEPD).
+THIRTEEN_MONTHS: Final = 395 * 24 * 60 * 60
+MIN_SECRET_KEY_LENGTH: Final = 16
+
+# RFC 6265 section 4.1.1: a cookie name is an HTTP token.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# Domain and Path attribute values may not contain ";" or control characters (RFC 6265 4.1.1).
+_ATTRIBUTE_VALUE = re.compile(r"^[\x21-\x3a\x3c-\x7e]+$")
+_POLICY_VERSION = re.compile(r"^[\x21-\x7e]{1,64}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsentPolicy:
+    """The site's consent policy and the middleware's settings (immutable; invalid values raise ``ValueError``).
+
+    See the README's settings table for what each field does.
+    """
+
+    secret_key: str | bytes = field(repr=False)
+    fallback_keys: Sequence[str | bytes] = field(default=(), repr=False)
+    policy_version: str = "1"
+    mode: Mode | ModeResolver = "opt-in"
+    gpc_categories: Sequence[Category] = ("targeting",)
+    cookie_name: str = "gpc_consent"
+    cookie_max_age: int = THIRTEEN_MONTHS
+    cookie_domain: str | None = None
+    cookie_path: str = "/"
+    cookie_secure: bool = True
+    cookie_samesite: SameSite = "lax"
+    endpoint_path: str = "/_consent"
+    gpc_json_last_update: date | str | None = "auto"
+    on_change: ChangeCallback | None = field(default=None, repr=False)
+
+    # Derived once, in __post_init__.
+    codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
+    cookie_attributes: str = field(init=False, repr=False, compare=False)
+    gpc_json: bytes | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = [self.secret_key, *self.fallback_keys]
+        for key in keys:
+            if not isinstance(key, (str, bytes)):
+                raise ValueError("secret_key and fallback_keys must be str or bytes")
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"secret_key and every fallback key must be at least {MIN_SECRET_KEY_LENGTH} "
+                    "characters; use e.g. secrets.token_urlsafe(32)"
+                )
+        if not isinstance(self.policy_version, str) or not _POLICY_VERSION.match(
+            self.policy_version
+        ):
+            raise ValueError("policy_version must be 1 to 64 printable ASCII characters, no spaces")
+        if not callable(self.mode) and self.mode not in ("opt-in", "opt-out"):
+            raise ValueError(f"mode must be 'opt-in', 'opt-out' or a callable, not {self.mode!r}")
+        gpc_categories = tuple(check_category(c) for c in self.gpc_categories)
+        if "essential" in gpc_categories:
+            raise ValueError("gpc_categories cannot include 'essential'")
+        if not _TOKEN.match(self.cookie_name):
+            raise ValueError(f"cookie_name {self.cookie_name!r} is not a valid cookie name")
+        if type(self.cookie_max_age) is not int or self.cookie_max_age <= 0:
+            raise ValueError("cookie_max_age must be a positive number of seconds")
+        if self.cookie_domain is not None and not _ATTRIBUTE_VALUE.match(self.cookie_domain):
+            raise ValueError(f"cookie_domain {self.cookie_domain!r} is not a valid domain")
+        if not self.cookie_path.startswith("/") or not _ATTRIBUTE_VALUE.match(self.cookie_path):
+            raise ValueError(f"cookie_path {self.cookie_path!r} must be a path starting with '/'")
+        if self.cookie_samesite not in ("lax", "strict", "none"):
+            raise ValueError("cookie_samesite must be 'lax', 'strict' or 'none'")
+        if self.cookie_samesite == "none" and not self.cookie_secure:
+            raise ValueError("cookie_samesite='none' requires cookie_secure=True (browsers reject it)")
+        if (
+            not self.endpoint_path.startswith("/")
+            or self.endpoint_path.endswith("/")
+            or not _ATTRIBUTE_VALUE.match(self.endpoint_path)
+            or "?" in self.endpoint_path
+        ):
+            raise ValueError("endpoint_path must start with '/' and not end with '/', e.g. '/_consent'")
+        if self.on_change is not None and not callable(self.on_change):
+            raise ValueError("on_change must be a callable taking a ConsentEvent")
+
+        set_ = object.__setattr__
+        set_(self, "gpc_categories", gpc_categories)
+        set_(self, "fallback_keys", tuple(self.fallback_keys))
+        # itsdangerous wants the keys oldest first, the signing key last.
+        set_(self, "codec", ConsentCookieCodec([*reversed(self.fallback_keys), self.secret_key],
+                                               self.cookie_max_age))
+        set_(self, "cookie_attributes", self._cookie_attributes())
+        set_(self, "gpc_json", self._gpc_json())
+
+    @property
+    def optional_categories(self) -> tuple[Category, ...]:
+        return OPTIONAL_CATEGORIES
+
+    def _cookie_attributes(self) -> str:
+        parts = [f"Path={self.cookie_path}"]
+        if self.cookie_domain:
+            parts.append(f"Domain={self.cookie_domain}")
+        parts.append("HttpOnly")
+        if self.cookie_secure:
+            parts.append("Secure")
+        parts.append(f"SameSite={self.cookie_samesite.capitalize()}")
+        return "; ".join(parts)
+
+    def _gpc_json(self) -> bytes | None:
+        """The body of ``/.well-known/gpc.json`` (GPC specification section 3.4), or ``None``."""
+        last_update = self.gpc_json_last_update
+        if last_update is None:
+            return None
+        if last_update == "auto":
+            # A policy versioned by date says when the site last changed it.
+            if _ISO_DATE.match(self.policy_version):
+                last_update = self.policy_version
+            else:
+                return b'{"gpc":true}'
+        if isinstance(last_update, date):
+            last_update = last_update.isoformat()
+        if not isinstance(last_update, str) or not _ISO_DATE.match(last_update):
+            raise ValueError("gpc_json_last_update must be a date, an ISO date string, 'auto' or None")
+        try:
+            date.fromisoformat(last_update)
+        except ValueError:
+            raise ValueError(f"gpc_json_last_update {last_update!r} is not a valid date") from None
+        return f'{{"gpc":true,"lastUpdate":"{last_update}"}}'.encode("ascii")
+
+    def mode_for(self, headers: Headers) -> Mode:
+        """The consent mode for a request: the fixed mode, or the resolver's answer."""
+        if callable(self.mode):
+            mode = self.mode(headers)
+            if mode not in ("opt-in", "opt-out"):
+                raise ValueError(f"the mode resolver returned {mode!r}, not 'opt-in' or 'opt-out'")
+            return mode
+        return self.mode
+
+    def set_cookie_header(self, value: str) -> str:
+        """A ``Set-Cookie`` value storing ``value`` in the consent cookie."""
+        return f"{self.cookie_name}={value}; Max-Age={self.cookie_max_age}; {self.cookie_attributes}"
+
+    def clear_cookie_header(self) -> str:
+        """A ``Set-Cookie`` value that expires the consent cookie."""
+        return (
+            f"{self.cookie_name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+            f"{self.cookie_attributes}"
+        )
+
