@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response as FlaskResponse, jsonify, request as flask_request
+from flask import Flask, jsonify
+from flask import Response as FlaskResponse
+from flask import request as flask_request
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
@@ -74,7 +76,9 @@ def flask_app(policy: ConsentPolicy) -> Flask:
 
     @app.route("/echo", methods=["GET", "POST", "PUT"])
     def echo() -> Any:
-        return jsonify({"method": flask_request.method, "body": flask_request.get_data(as_text=True)})
+        return jsonify(
+            {"method": flask_request.method, "body": flask_request.get_data(as_text=True)}
+        )
 
     app.wsgi_app = GPCWSGIMiddleware(app.wsgi_app, policy=policy)  # type: ignore[method-assign]
     return app

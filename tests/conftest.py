@@ -63,10 +63,15 @@ class Client:
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)
 
-    def choose(self, payload: Any, *, headers: dict[str, str] | None = None, method: str = "PUT") -> Reply:
+    def choose(
+        self, payload: Any, *, headers: dict[str, str] | None = None, method: str = "PUT"
+    ) -> Reply:
         """A same-origin consent choice, as the widget sends it."""
         return self.request(
-            method, "/_consent", json_body=payload, headers={"Sec-Fetch-Site": "same-origin", **(headers or {})}
+            method,
+            "/_consent",
+            json_body=payload,
+            headers={"Sec-Fetch-Site": "same-origin", **(headers or {})},
         )
 
     def cookie(self, name: str) -> str | None:
@@ -100,7 +105,7 @@ class ASGIClient(Client):
         return self.http.cookies.get(name)
 
     def set_cookie(self, name: str, value: str) -> None:
-        self.http.cookies.set(name, value, domain=HOST)
+        self.http.cookies.set(name, value)
 
     def clear_cookies(self) -> None:
         self.http.cookies.clear()
@@ -112,7 +117,7 @@ class WSGIClient(Client):
     def __init__(self, app: Any) -> None:
         self.app = app
         # lint=True (webtest's default) checks PEP 3333 conformance of every exchange.
-        self.http = webtest.TestApp(app)
+        self.http = webtest.TestApp(app, extra_environ={"HTTP_HOST": HOST})
 
     def request(self, method, path, *, headers=None, json_body=None, body=None, content_type=None):  # type: ignore[no-untyped-def]
         headers = dict(headers or {})
@@ -149,8 +154,12 @@ def make_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., Client
     opened: list[Client] = []
 
     def make(**policy_kwargs: Any) -> Client:
-        policy = ConsentPolicy(**{"secret_key": SECRET, "policy_version": "2025-01-15", **policy_kwargs})
-        client: Client = ASGIClient(starlette_app(policy)) if kind == "asgi" else WSGIClient(flask_app(policy))
+        policy = ConsentPolicy(
+            **{"secret_key": SECRET, "policy_version": "2025-01-15", **policy_kwargs}
+        )
+        client: Client = (
+            ASGIClient(starlette_app(policy)) if kind == "asgi" else WSGIClient(flask_app(policy))
+        )
         opened.append(client)
         return client
 

@@ -60,7 +60,10 @@ class GPCMiddleware:
         if not amendment.headers:
             await self.app(scope, receive, send)
             return
-        extra = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in amendment.headers]
+        extra = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in amendment.headers
+        ]
         await self.app(scope, receive, _HeaderAppender(send, extra))
         for pending in engine.notify(amendment.events):
             await pending
@@ -86,7 +89,11 @@ def request_from_scope(scope: Scope) -> Request:
     host = headers.get("host")
     if host is None:
         server = scope.get("server")
-        host = f"{server[0]}:{server[1]}" if server and server[1] is not None else (server or ["localhost"])[0]
+        host = (
+            f"{server[0]}:{server[1]}"
+            if server and server[1] is not None
+            else (server or ["localhost"])[0]
+        )
     return Request(
         method=scope["method"],
         path=scope["path"],
@@ -114,5 +121,11 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 
 async def send_response(send: Send, response: Response) -> None:
-    await send({"type": "http.response.start", "status": response.status, "headers": response.header_bytes()})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": response.header_bytes(),
+        }
+    )
     await send({"type": "http.response.body", "body": response.body})

@@ -19,5 +19,7 @@ OPTIONAL_CATEGORIES: Final[tuple[Category, ...]] = ("analytics", "preference", "
 def check_category(name: str) -> Category:
     """Return ``name`` as a :data:`Category`, or raise ``ValueError`` naming the valid ones."""
     if name not in CATEGORIES:
-        raise ValueError(f"unknown consent category {name!r}; expected one of {', '.join(CATEGORIES)}")
-    return name  # type: ignore[return-value]
+        raise ValueError(
+            f"unknown consent category {name!r}; expected one of {', '.join(CATEGORIES)}"
+        )
+    return name

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .categories import OPTIONAL_CATEGORIES, Category
+from .categories import Category
 
 _SALT: Final = "gpc_middleware.consent"
 #: Browsers keep cookies up to 4096 bytes (RFC 6265 section 6.1); anything longer is not ours.
@@ -95,8 +95,9 @@ class ConsentCookieCodec:
     """
 
     def __init__(self, secret_keys: Sequence[str | bytes], max_age: int, cache_size: int = 4096):
+        keys = [key.encode() if isinstance(key, str) else key for key in secret_keys]
         self._serializer = URLSafeTimedSerializer(
-            list(secret_keys),
+            keys,
             salt=_SALT,
             serializer=_CompactJSON,
         )

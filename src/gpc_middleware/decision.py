@@ -62,7 +62,11 @@ def decide(policy: ConsentPolicy, request: Request) -> Decision:
     mode = policy.mode_for(request.headers)
     signal = request_has_gpc(request)
     cookie_header = request.cookie_header
-    state = policy.codec.loads(cookie_value(cookie_header, policy.cookie_name)) if cookie_header else None
+    state = (
+        policy.codec.loads(cookie_value(cookie_header, policy.cookie_name))
+        if cookie_header
+        else None
+    )
     consent = effective_consent(policy, state, mode=mode, signal=signal)
     return Decision(
         consent=consent,
@@ -105,7 +109,9 @@ def state_with_gpc(state: ConsentState | None, policy: ConsentPolicy, *, gpc: bo
     A choice made under an older policy version is dropped: it no longer counts.
     """
     if state is None:
-        return ConsentState(consent_id=new_consent_id(), policy_version=policy.policy_version, gpc=gpc)
+        return ConsentState(
+            consent_id=new_consent_id(), policy_version=policy.policy_version, gpc=gpc
+        )
     if state.policy_version != policy.policy_version:
         return ConsentState(
             consent_id=state.consent_id,

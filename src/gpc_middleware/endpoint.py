@@ -154,7 +154,9 @@ class ConsentEndpoints:
             return self._read(call)
         if method not in _STATE_METHODS:
             return Outcome(
-                error_response(405, "method not allowed", [("Allow", "GET, HEAD, PUT, POST, DELETE"), VARY])
+                error_response(
+                    405, "method not allowed", [("Allow", "GET, HEAD, PUT, POST, DELETE"), VARY]
+                )
             )
         if not is_same_origin(call.request):
             return Outcome(error_response(403, "cross-site request refused", [VARY]))
@@ -168,8 +170,14 @@ class ConsentEndpoints:
         events: tuple[ConsentEvent, ...] = ()
         if decision.record_gpc:
             state = decision.recorded_state(self._policy)
-            headers.append(("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state))))
-            events = (self._make_event("gpc", call.request, decision, state, decision.consent, chosen=None),)
+            headers.append(
+                ("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state)))
+            )
+            events = (
+                self._make_event(
+                    "gpc", call.request, decision, state, decision.consent, chosen=None
+                ),
+            )
         response = json_response(200, decision.consent.to_json(), headers)
         if call.request.method == "HEAD":
             response = Response(response.status, response.headers, b"")
@@ -177,7 +185,9 @@ class ConsentEndpoints:
 
     def _choose(self, call: Call) -> Outcome:
         if len(call.body) > MAX_BODY_SIZE:
-            return Outcome(error_response(413, f"the body is larger than {MAX_BODY_SIZE} bytes", [VARY]))
+            return Outcome(
+                error_response(413, f"the body is larger than {MAX_BODY_SIZE} bytes", [VARY])
+            )
         if not is_json_content_type(call.request.headers.get("content-type")):
             return Outcome(error_response(415, "send the choice as application/json", [VARY]))
         try:
@@ -196,10 +206,16 @@ class ConsentEndpoints:
         """Record ``choice`` for the visitor of ``call``; answer with the new effective state."""
         decision = call.decision
         state = state_with_choice(
-            decision.state, self._policy, choice, signal=decision.consent.gpc, limit_sensitive=limit_sensitive
+            decision.state,
+            self._policy,
+            choice,
+            signal=decision.consent.gpc,
+            limit_sensitive=limit_sensitive,
         )
-        consent = effective_consent(self._policy, state, mode=decision.mode, signal=decision.consent.gpc)
-        chosen = {c: c in choice for c in OPTIONAL_CATEGORIES}
+        consent = effective_consent(
+            self._policy, state, mode=decision.mode, signal=decision.consent.gpc
+        )
+        chosen: dict[str, bool] = {c: c in choice for c in OPTIONAL_CATEGORIES}
         event = self._make_event("choice", call.request, decision, state, consent, chosen=chosen)
         cookie = ("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state)))
         return Outcome(json_response(200, consent.to_json(), [VARY, cookie]), (event,))
@@ -219,11 +235,17 @@ class ConsentEndpoints:
             cookie = self._policy.set_cookie_header(self._policy.codec.dumps(state))
         else:
             cookie = self._policy.clear_cookie_header()
-        consent = effective_consent(self._policy, state, mode=decision.mode, signal=decision.consent.gpc)
+        consent = effective_consent(
+            self._policy, state, mode=decision.mode, signal=decision.consent.gpc
+        )
         event_state = state or decision.state
         events: tuple[ConsentEvent, ...] = ()
         if event_state is not None:  # nothing was recorded, so nothing is withdrawn
-            events = (self._make_event("withdrawal", call.request, decision, event_state, consent, chosen=None),)
-        return Outcome(json_response(200, consent.to_json(), [VARY, ("Set-Cookie", cookie)]), events)
-
-
+            events = (
+                self._make_event(
+                    "withdrawal", call.request, decision, event_state, consent, chosen=None
+                ),
+            )
+        return Outcome(
+            json_response(200, consent.to_json(), [VARY, ("Set-Cookie", cookie)]), events
+        )

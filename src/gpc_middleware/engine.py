@@ -44,7 +44,11 @@ class ConsentEngine:
         self.policy = policy
         self._endpoints = ConsentEndpoints(policy, self.make_event)
         self._routes = self._endpoints.routes
-        ua_key = policy.secret_key if isinstance(policy.secret_key, bytes) else policy.secret_key.encode()
+        ua_key = (
+            policy.secret_key
+            if isinstance(policy.secret_key, bytes)
+            else policy.secret_key.encode()
+        )
         self._ua_key = hashlib.sha256(b"gpc_middleware.user-agent\x00" + ua_key).digest()
 
     def decide(self, request: Request) -> Decision:
@@ -54,7 +58,9 @@ class ConsentEngine:
         """The middleware's own endpoint at ``path``, or ``None`` for the app's paths."""
         return self._routes.get(path)
 
-    def handle(self, route: Route, request: Request, decision: Decision, body: bytes = b"") -> Outcome:
+    def handle(
+        self, route: Route, request: Request, decision: Decision, body: bytes = b""
+    ) -> Outcome:
         return route.handler(Call(self.policy, request, decision, body))
 
     def pass_through(self, request: Request, decision: Decision) -> Amendment:
@@ -91,14 +97,16 @@ class ConsentEngine:
             source=consent.source,
             gpc=consent.gpc,
             chosen=chosen,
-            effective=dict(consent.categories),
+            effective={name: on for name, on in consent.categories.items()},
             limit_sensitive=consent.limit_sensitive,
             user_agent_hash=self._hash_user_agent(user_agent) if user_agent else None,
         )
 
     def _hash_user_agent(self, user_agent: str) -> str:
         # Keyed, so that a leaked log cannot be matched against a table of user agents.
-        return hmac.new(self._ua_key, user_agent.encode("utf-8", "replace"), "sha256").hexdigest()[:32]
+        return hmac.new(self._ua_key, user_agent.encode("utf-8", "replace"), "sha256").hexdigest()[
+            :32
+        ]
 
     def notify(self, events: tuple[ConsentEvent, ...]) -> list[Awaitable[None]]:
         """Call ``policy.on_change`` for each event; return what it returned that must be awaited.

@@ -17,14 +17,10 @@ from .request import Headers
 #: Countries whose law requires prior consent for non-essential cookies: the
 #: EU and EEA (GDPR + ePrivacy Directive), the United Kingdom (UK GDPR + PECR),
 #: Switzerland (revFADP) and South Korea (PIPA).
-OPT_IN_COUNTRIES: Final[frozenset[str]] = frozenset(
-    # EU member states
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-    # EEA outside the EU, the United Kingdom, Switzerland, South Korea
-    + "IS LI NO GB CH KR".split()
-    # "UK" and "EL" are used by some providers for GB and Greece
-    + ["UK", "EL"]
-)
+_EU = "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
+_EEA_UK_CH_KR = "IS LI NO GB CH KR"
+_ALIASES = "UK EL"  # used by some providers for GB and Greece
+OPT_IN_COUNTRIES: Final[frozenset[str]] = frozenset(f"{_EU} {_EEA_UK_CH_KR} {_ALIASES}".split())
 
 #: Headers that common CDNs set with the visitor's ISO 3166-1 alpha-2 country.
 CDN_COUNTRY_HEADERS: Final[tuple[str, ...]] = ("CF-IPCountry", "CloudFront-Viewer-Country")

@@ -92,14 +92,18 @@ class ConsentPolicy:
         if self.cookie_samesite not in ("lax", "strict", "none"):
             raise ValueError("cookie_samesite must be 'lax', 'strict' or 'none'")
         if self.cookie_samesite == "none" and not self.cookie_secure:
-            raise ValueError("cookie_samesite='none' requires cookie_secure=True (browsers reject it)")
+            raise ValueError(
+                "cookie_samesite='none' requires cookie_secure=True (browsers reject it)"
+            )
         if (
             not self.endpoint_path.startswith("/")
             or self.endpoint_path.endswith("/")
             or not _ATTRIBUTE_VALUE.match(self.endpoint_path)
             or "?" in self.endpoint_path
         ):
-            raise ValueError("endpoint_path must start with '/' and not end with '/', e.g. '/_consent'")
+            raise ValueError(
+                "endpoint_path must start with '/' and not end with '/', e.g. '/_consent'"
+            )
         if self.on_change is not None and not callable(self.on_change):
             raise ValueError("on_change must be a callable taking a ConsentEvent")
 
@@ -107,8 +111,13 @@ class ConsentPolicy:
         set_(self, "gpc_categories", gpc_categories)
         set_(self, "fallback_keys", tuple(self.fallback_keys))
         # itsdangerous wants the keys oldest first, the signing key last.
-        set_(self, "codec", ConsentCookieCodec([*reversed(self.fallback_keys), self.secret_key],
-                                               self.cookie_max_age))
+        set_(
+            self,
+            "codec",
+            ConsentCookieCodec(
+                [*reversed(self.fallback_keys), self.secret_key], self.cookie_max_age
+            ),
+        )
         set_(self, "cookie_attributes", self._cookie_attributes())
         set_(self, "gpc_json", self._gpc_json())
 
@@ -140,7 +149,9 @@ class ConsentPolicy:
         if isinstance(last_update, date):
             last_update = last_update.isoformat()
         if not isinstance(last_update, str) or not _ISO_DATE.match(last_update):
-            raise ValueError("gpc_json_last_update must be a date, an ISO date string, 'auto' or None")
+            raise ValueError(
+                "gpc_json_last_update must be a date, an ISO date string, 'auto' or None"
+            )
         try:
             date.fromisoformat(last_update)
         except ValueError:
@@ -158,7 +169,9 @@ class ConsentPolicy:
 
     def set_cookie_header(self, value: str) -> str:
         """A ``Set-Cookie`` value storing ``value`` in the consent cookie."""
-        return f"{self.cookie_name}={value}; Max-Age={self.cookie_max_age}; {self.cookie_attributes}"
+        return (
+            f"{self.cookie_name}={value}; Max-Age={self.cookie_max_age}; {self.cookie_attributes}"
+        )
 
     def clear_cookie_header(self) -> str:
         """A ``Set-Cookie`` value that expires the consent cookie."""
@@ -166,4 +179,3 @@ class ConsentPolicy:
             f"{self.cookie_name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
             f"{self.cookie_attributes}"
         )
-

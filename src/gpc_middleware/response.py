@@ -38,7 +38,10 @@ class Response:
 
     def header_bytes(self) -> list[tuple[bytes, bytes]]:
         """Header pairs as latin-1 bytes, the form ASGI wants."""
-        return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers]
+        return [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.headers
+        ]
 
 
 def json_response(

@@ -43,7 +43,9 @@ class GPCWSGIMiddleware:
 
         route = engine.route(request.path)
         if route is not None:
-            body = read_body(environ, MAX_BODY_SIZE + 1) if route.reads_body(request.method) else b""
+            body = (
+                read_body(environ, MAX_BODY_SIZE + 1) if route.reads_body(request.method) else b""
+            )
             outcome = engine.handle(route, request, decision, body)
             _run_all(engine.notify(outcome.events))
             response = outcome.response
@@ -55,7 +57,9 @@ class GPCWSGIMiddleware:
             return self.app(environ, start_response)
         extra = list(amendment.headers)
 
-        def start_with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_with_headers(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             return start_response(status, [*headers, *extra], exc_info)
 
         result = self.app(environ, start_with_headers)

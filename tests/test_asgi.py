@@ -1,0 +1,86 @@
+"""ASGI-only behaviour: scopes other than HTTP, and streaming at the message level."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from gpc_middleware import ConsentPolicy, GPCMiddleware
+
+from .apps import starlette_app
+from .conftest import SECRET
+
+POLICY = ConsentPolicy(secret_key=SECRET)
+
+
+def test_websocket_passes_straight_through() -> None:
+    with TestClient(starlette_app(POLICY)).websocket_connect("/ws", headers={"Sec-GPC": "1"}) as ws:
+        # The app sees no consent state: the middleware did not touch the WebSocket scope.
+        assert ws.receive_text() == "hello False"
+
+
+def test_lifespan_passes_straight_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    with TestClient(GPCMiddleware(app, policy=POLICY)):
+        pass
+    assert seen == ["lifespan"]
+
+
+def run_raw(middleware: GPCMiddleware, headers: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "scheme": "https",
+        "headers": headers,
+        "query_string": b"",
+    }
+    asyncio.run(middleware(scope, receive, send))
+    return sent
+
+
+async def three_chunks(scope: Any, receive: Any, send: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    for i in range(3):
+        await send({"type": "http.response.body", "body": b"%d" % i, "more_body": i < 2})
+
+
+def test_streaming_stays_streaming_message_by_message() -> None:
+    for headers in ([], [(b"sec-gpc", b"1")]):
+        sent = run_raw(GPCMiddleware(three_chunks, policy=POLICY), headers)
+        assert [m["type"] for m in sent] == ["http.response.start"] + ["http.response.body"] * 3
+        assert [m.get("body") for m in sent[1:]] == [b"0", b"1", b"2"]
+
+
+def test_no_host_header_falls_back_to_server() -> None:
+    sent = run_raw(GPCMiddleware(three_chunks, policy=POLICY), [(b"sec-gpc", b"1")])
+    start = sent[0]
+    assert any(name == b"set-cookie" for name, _ in start["headers"])
