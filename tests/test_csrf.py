@@ -8,7 +8,7 @@ from gpc_middleware.request import Headers, Request
 
 def request(scheme: str = "https", host: str = "jobs.example", **pairs: str) -> Request:
     raw = [(k.replace("_", "-").lower().encode(), v.encode()) for k, v in pairs.items()]
-    return Request("PUT", "/_consent", scheme, host, Headers(raw))
+    return Request("PUT", "/_consent", scheme, Headers([(b"host", host.encode()), *raw]))
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from typing import Any
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
 from .policy import ConsentPolicy
-from .request import Headers, Request
+from .request import Headers, Request, scan_headers
 from .response import Response
 
 Scope = MutableMapping[str, Any]
@@ -38,14 +38,19 @@ class GPCMiddleware:
             await self.app(scope, receive, send)
             return
         engine = self.engine
-        request = request_from_scope(scope)
-        decision = engine.decide(request)
+        raw_headers = scope["headers"]
+        cookie_header, gpc_header = scan_headers(raw_headers)
+        decision = engine.decide(cookie_header, gpc_header, raw_headers)
         state = scope.get("state")
         if state is None:
             state = scope["state"] = {}
         state[STATE_KEY] = decision.consent
 
-        route = engine.route(request.path)
+        route = engine.route(scope["path"])
+        if route is None and not decision.record_gpc:
+            await self.app(scope, receive, send)  # the common case: nothing to add
+            return
+        request = request_from_scope(scope)
         if route is not None:
             body = b""
             if route.reads_body(request.method):
@@ -57,9 +62,6 @@ class GPCMiddleware:
             return
 
         amendment = engine.pass_through(request, decision)
-        if not amendment.headers:
-            await self.app(scope, receive, send)
-            return
         extra = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in amendment.headers
@@ -85,22 +87,13 @@ class _HeaderAppender:
 
 
 def request_from_scope(scope: Scope) -> Request:
-    headers = Headers.from_lowercase_raw(scope["headers"])
-    host = headers.get("host")
-    if host is None:
-        server = scope.get("server")
-        host = (
-            f"{server[0]}:{server[1]}"
-            if server and server[1] is not None
-            else (server or ["localhost"])[0]
-        )
     return Request(
-        method=scope["method"],
-        path=scope["path"],
-        scheme=scope.get("scheme", "http"),
-        host=host,
-        headers=headers,
-        query_string=scope.get("query_string", b"").decode("latin-1"),
+        scope["method"],
+        scope["path"],
+        scope.get("scheme", "http"),
+        Headers.from_lowercase_raw(scope["headers"]),
+        server=scope.get("server"),
+        query_string=scope.get("query_string", b""),
     )
 
 

@@ -5,10 +5,8 @@ small JSON object. It is strictly necessary (it stores the visitor's choice and
 a recorded GPC opt-out), so it is set without asking, and it is ``HttpOnly``:
 the widget reads the state through the JSON endpoint, never from the cookie.
 
-Verification costs about 20 µs; a visitor sends the same cookie on every
-request, so verified values are kept in a bounded LRU keyed by the exact cookie
-string. Expiry is still checked on every hit, against the signing time that the
-cache keeps beside the value.
+Verification costs 20 to 50 µs; the engine caches verified values (see
+``engine.py``), and this module stays a plain, uncached codec.
 """
 
 from __future__ import annotations
@@ -18,16 +16,15 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .categories import Category
 
 _SALT: Final = "gpc_middleware.consent"
-#: Browsers keep cookies up to 4096 bytes (RFC 6265 section 6.1); anything longer is not ours.
-MAX_COOKIE_LENGTH: Final = 4096
+#: Our cookie is under 300 bytes; a longer value is not ours and is not verified (nor cached).
+MAX_COOKIE_LENGTH: Final = 1024
 _BITS: Final[Mapping[Category, int]] = {"analytics": 1, "preference": 2, "targeting": 4}
 
 
@@ -87,22 +84,22 @@ class ConsentState:
         )
 
 
+class VerifiedCookie(NamedTuple):
+    state: ConsentState
+    signed_at: float  # Unix time the cookie was signed
+
+
 class ConsentCookieCodec:
-    """Signs and verifies consent cookies, with key rotation and a verification cache.
+    """Signs and verifies consent cookies, with key rotation.
 
     ``secret_keys`` lists the keys oldest first and the signing key last (the
     order itsdangerous expects); any of them verifies.
     """
 
-    def __init__(self, secret_keys: Sequence[str | bytes], max_age: int, cache_size: int = 4096):
+    def __init__(self, secret_keys: Sequence[str | bytes], max_age: int) -> None:
         keys = [key.encode() if isinstance(key, str) else key for key in secret_keys]
-        self._serializer = URLSafeTimedSerializer(
-            keys,
-            salt=_SALT,
-            serializer=_CompactJSON,
-        )
-        self._max_age = max_age
-        self._verify = lru_cache(maxsize=cache_size)(self._verify_uncached)
+        self._serializer = URLSafeTimedSerializer(keys, salt=_SALT, serializer=_CompactJSON)
+        self.max_age = max_age
 
     def dumps(self, state: ConsentState) -> str:
         token = self._serializer.dumps(state.to_payload())
@@ -110,17 +107,21 @@ class ConsentCookieCodec:
 
     def loads(self, raw: str | None) -> ConsentState | None:
         """The state in a cookie value, or ``None`` if it is missing, expired, malformed or forged."""
+        verified = self.verify(raw)
+        if verified is None or not self.is_fresh(verified.signed_at):
+            return None
+        return verified.state
+
+    def is_fresh(self, signed_at: float) -> bool:
+        return time.time() - signed_at <= self.max_age
+
+    def verify(self, raw: str | None) -> VerifiedCookie | None:
+        """The state and signing time in a cookie value, or ``None`` if it is not a valid cookie of ours.
+
+        Expiry is not checked here (see :meth:`is_fresh`), so that the result can be cached.
+        """
         if not raw or len(raw) > MAX_COOKIE_LENGTH:
             return None
-        verified = self._verify(raw)
-        if verified is None:
-            return None
-        state, signed_at = verified
-        if time.time() - signed_at > self._max_age:
-            return None
-        return state
-
-    def _verify_uncached(self, raw: str) -> tuple[ConsentState, float] | None:
         try:
             payload, signed_at = self._serializer.loads(raw, return_timestamp=True)
         except BadData:  # BadSignature, BadTimeSignature, BadPayload (not a BadSignature) alike
@@ -128,10 +129,7 @@ class ConsentCookieCodec:
         except (ValueError, TypeError, UnicodeError):  # defensive: nothing raw may escape
             return None
         state = ConsentState.from_payload(payload)
-        return None if state is None else (state, signed_at.timestamp())
-
-    def cache_clear(self) -> None:
-        self._verify.cache_clear()
+        return None if state is None else VerifiedCookie(state, signed_at.timestamp())
 
 
 class _CompactJSON:

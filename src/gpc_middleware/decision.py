@@ -21,21 +21,19 @@ How it works
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from .categories import OPTIONAL_CATEGORIES, Category
 from .consent import Consent, Mode, category_map
 from .consent_cookie import ConsentState, new_consent_id
-from .gpc import is_gpc_signal
 from .policy import ConsentPolicy
-from .request import Request, cookie_value
 
 _ALL_OPTIONAL: frozenset[Category] = frozenset(OPTIONAL_CATEGORIES)
 _NONE: frozenset[Category] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """Everything the middleware decided about one request before the app runs.
 
     ``state`` is the verified cookie (``None`` when missing or invalid), whatever
@@ -50,30 +48,6 @@ class Decision:
     def recorded_state(self, policy: ConsentPolicy) -> ConsentState:
         """The state to store once the GPC signal of this request is recorded."""
         return state_with_gpc(self.state, policy, gpc=True)
-
-
-def request_has_gpc(request: Request) -> bool:
-    """Whether any ``Sec-GPC`` header of the request carries the signal."""
-    return any(is_gpc_signal(value) for value in request.headers.get_all("sec-gpc"))
-
-
-def decide(policy: ConsentPolicy, request: Request) -> Decision:
-    """Resolve the effective consent of ``request`` under ``policy`` (see the module docstring)."""
-    mode = policy.mode_for(request.headers)
-    signal = request_has_gpc(request)
-    cookie_header = request.cookie_header
-    state = (
-        policy.codec.loads(cookie_value(cookie_header, policy.cookie_name))
-        if cookie_header
-        else None
-    )
-    consent = effective_consent(policy, state, mode=mode, signal=signal)
-    return Decision(
-        consent=consent,
-        state=state,
-        mode=mode,
-        record_gpc=signal and not (state is not None and state.gpc),
-    )
 
 
 def effective_consent(

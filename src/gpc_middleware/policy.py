@@ -18,7 +18,7 @@ from .consent import Mode
 from .consent_cookie import ConsentCookieCodec
 from .events import ConsentEvent
 from .jurisdiction import ModeResolver
-from .request import Headers
+from .request import CookieReader, Headers
 
 SameSite = Literal["lax", "strict", "none"]
 ChangeCallback = Callable[[ConsentEvent], "Awaitable[None] | None"]
@@ -35,7 +35,7 @@ _POLICY_VERSION = re.compile(r"^[\x21-\x7e]{1,64}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
 class ConsentPolicy:
     """The site's consent policy and the middleware's settings (immutable; invalid values raise ``ValueError``).
 
@@ -61,6 +61,7 @@ class ConsentPolicy:
     codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
     cookie_attributes: str = field(init=False, repr=False, compare=False)
     gpc_json: bytes | None = field(init=False, repr=False, compare=False)
+    read_cookie: CookieReader = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -120,6 +121,7 @@ class ConsentPolicy:
         )
         set_(self, "cookie_attributes", self._cookie_attributes())
         set_(self, "gpc_json", self._gpc_json())
+        set_(self, "read_cookie", CookieReader(self.cookie_name))
 
     @property
     def optional_categories(self) -> tuple[Category, ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .endpoint import MAX_BODY_SIZE
@@ -37,11 +38,20 @@ class GPCWSGIMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         engine = self.engine
-        request = request_from_environ(environ)
-        decision = engine.decide(request)
+        cookie = environ.get("HTTP_COOKIE")
+        gpc = environ.get("HTTP_SEC_GPC")  # repeated headers arrive joined with ", " (PEP 3333)
+        decision = engine.decide(
+            cookie.encode("latin-1") if cookie else None,
+            gpc.encode("latin-1") if gpc is not None else None,
+            partial(raw_headers_from_environ, environ),
+        )
         environ[ENVIRON_KEY] = decision.consent
 
-        route = engine.route(request.path)
+        path = request_path(environ)
+        route = engine.route(path)
+        if route is None and not decision.record_gpc:
+            return self.app(environ, start_response)  # the common case: nothing to add
+        request = request_from_environ(environ, path)
         if route is not None:
             body = (
                 read_body(environ, MAX_BODY_SIZE + 1) if route.reads_body(request.method) else b""
@@ -53,8 +63,6 @@ class GPCWSGIMiddleware:
             return [response.body]
 
         amendment = engine.pass_through(request, decision)
-        if not amendment.headers:
-            return self.app(environ, start_response)
         extra = list(amendment.headers)
 
         def start_with_headers(
@@ -67,35 +75,38 @@ class GPCWSGIMiddleware:
         return result
 
 
-def request_from_environ(environ: WSGIEnvironment) -> Request:
+def request_path(environ: WSGIEnvironment) -> str:
+    """The full path (``SCRIPT_NAME`` + ``PATH_INFO``) as the client sent it."""
+    path: str = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # PEP 3333 hands the path over as latin-1-decoded bytes; undo that to match real paths.
+    return path.encode("latin-1").decode("utf-8", "replace") or "/"
+
+
+def raw_headers_from_environ(environ: WSGIEnvironment) -> list[tuple[bytes, bytes]]:
     raw: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             name = key[5:].replace("_", "-").lower()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if not value:
-                continue
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
             name = key.replace("_", "-").lower()
         else:
             continue
         raw.append((name.encode("latin-1"), value.encode("latin-1")))
-    headers = Headers.from_lowercase_raw(raw)
-    host = environ.get("HTTP_HOST")
-    if not host:
-        scheme = environ.get("wsgi.url_scheme", "http")
-        port = environ.get("SERVER_PORT", "")
-        host = environ.get("SERVER_NAME", "localhost")
-        if port and port != {"http": "80", "https": "443"}.get(scheme):
-            host = f"{host}:{port}"
-    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-    # PEP 3333 hands the path over as latin-1-decoded bytes; undo that to match real paths.
+    return raw
+
+
+def request_from_environ(environ: WSGIEnvironment, path: str) -> Request:
+    port = environ.get("SERVER_PORT")
     return Request(
-        method=environ.get("REQUEST_METHOD", "GET"),
-        path=path.encode("latin-1").decode("utf-8", "replace"),
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        host=host,
-        headers=headers,
-        query_string=environ.get("QUERY_STRING", ""),
+        environ.get("REQUEST_METHOD", "GET"),
+        path,
+        environ.get("wsgi.url_scheme", "http"),
+        Headers.deferred(partial(raw_headers_from_environ, environ)),
+        server=(
+            environ.get("SERVER_NAME", "localhost"),
+            int(port) if port and port.isdigit() else None,
+        ),
+        query_string=environ.get("QUERY_STRING", "").encode("latin-1"),
     )
 
 
