@@ -98,7 +98,7 @@ Case = tuple[str, Any, dict[str, Any], "Callable[[], None] | None"]
 def measure(cases: list[Case]) -> dict[str, float]:
     """Best seconds per request of each case over ``ROUNDS`` interleaved rounds of ``REQUESTS``."""
     best = {name: float("inf") for name, *_ in cases}
-    for name, app, scope, before in cases:  # warm up
+    for _name, app, scope, before in cases:  # warm up
         asyncio.run(_drive(app, scope, 2_000, before))
     for _ in range(ROUNDS):
         for name, app, scope, before in cases:

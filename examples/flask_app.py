@@ -1,0 +1,34 @@
+"""The demo job board as a Flask app with gpc_middleware added.
+
+Run: ``python examples/flask_app.py`` (needs ``pip install flask``),
+then open http://127.0.0.1:5000/.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, request
+
+from gpc_middleware import ConsentPolicy, GPCWSGIMiddleware, get_consent
+from gpc_middleware.demo import job_board_html
+
+policy = ConsentPolicy(
+    # Keep the real key in your secrets store; rotate it by moving the old one to fallback_keys.
+    secret_key=os.environ.get("CONSENT_SECRET_KEY", "dev-only-key-change-me-0123456789"),
+    policy_version="2025-01-15",
+    cookie_secure=os.environ.get("CONSENT_COOKIE_SECURE", "0") == "1",  # plain http on localhost
+)
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def home() -> str:
+    return job_board_html(get_consent(request), framework="Flask")
+
+
+app.wsgi_app = GPCWSGIMiddleware(app.wsgi_app, policy=policy)  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))
