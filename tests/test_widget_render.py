@@ -252,7 +252,11 @@ def test_embedded_config_matches_state() -> None:
 
 def test_do_not_sell_page_structure() -> None:
     root = parse(dns_page())
-    assert root.find("h1").text == "Do Not Sell or Share My Personal Information"
+    assert root.find("h1").text == "Your Privacy Choices"
+    assert [h2.text for h2 in root.find_all("h2")] == [
+        "Do Not Sell or Share My Personal Information",
+        "Limit the Use of My Sensitive Personal Information",
+    ]
     forms = root.find_all("form")
     assert len(forms) == 2
     actions = []
@@ -530,9 +534,12 @@ def test_settings_page_round_trip() -> None:
     """What the rendered form posts (as a browser would encode it) parses back."""
     root = parse(settings_page(state=state(categories={"analytics": True})))
     form = root.find("form")
-    fields = [(el.attrs["name"], el.attrs["value"]) for el in form.find_all("input", type="hidden")]
+    fields = [
+        (el.attrs["name"] or "", el.attrs["value"] or "")
+        for el in form.find_all("input", type="hidden")
+    ]
     fields += [
-        ("category", box.attrs["value"])
+        ("category", box.attrs["value"] or "")
         for box in form.find_all("input", type="checkbox")
         if "checked" in box.attrs and "disabled" not in box.attrs
     ]
@@ -575,14 +582,15 @@ def test_widget_state_json_round_trip() -> None:
         mode="opt-out",
     )
     assert WidgetState.from_json_dict(json.loads(json.dumps(value.to_json_dict()))) == value
-    for bad in (
+    malformed: list[dict[str, object]] = [
         {"categories": []},
         {"gpc": "yes"},
         {"categories": {"analytics": 1}},
         {"mode": 3},
         {"source": "x"},
         {"policy_version": 2},
-    ):
+    ]
+    for bad in malformed:
         with pytest.raises(ValueError):
             WidgetState.from_json_dict(bad)
 

@@ -92,7 +92,9 @@ _ENGLISH: Final[dict[str, str]] = {
         "Opt-Out Request Honored: your browser\u2019s Global Privacy Control signal turned off "
         "targeting and the sale or sharing of your data."
     ),
-    # "Do Not Sell or Share" page (CCPA regulations sections 7013 and 7014).
+    # "Do Not Sell or Share" page (CCPA regulations sections 7013 and 7014); its heading uses
+    # "Your Privacy Choices", the regulations' name for the combined opt-out link.
+    "dns_page_title": "Your Privacy Choices",
     "dns_title": "Do Not Sell or Share My Personal Information",
     "dns_intro": (
         "You have the right to opt out of the sale of your personal information and of its "
@@ -165,6 +167,7 @@ _KOREAN: Final[dict[str, str]] = {
         "거부 요청 반영됨: 브라우저의 GPC(Global Privacy Control) 신호에 따라 맞춤형 광고와 "
         "개인정보 판매·공유가 중단되었습니다."
     ),
+    "dns_page_title": "개인정보 보호 선택권",
     "dns_title": "내 개인정보 판매 및 공유 거부",
     "dns_intro": (
         "귀하는 개인정보의 판매와, 여러 사이트에 걸친 행태 기반 광고를 위한 개인정보 공유를 거부할 "
@@ -240,6 +243,7 @@ _FRENCH: Final[dict[str, str]] = {
         "navigateur a désactivé le ciblage publicitaire ainsi que la vente ou le partage de vos "
         "données."
     ),
+    "dns_page_title": "Vos choix en matière de confidentialité",
     "dns_title": "Ne pas vendre ni partager mes informations personnelles",
     "dns_intro": (
         "Vous avez le droit de vous opposer à la vente de vos informations personnelles et à "

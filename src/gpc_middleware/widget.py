@@ -649,7 +649,7 @@ def render_do_not_sell_page(
         dns_done = texts["dns_in_effect"]
     body = [
         '<main class="gpc-panel" aria-labelledby="gpc-page-title">',
-        f'<h1 class="gpc-title" id="gpc-page-title">{_text(texts["dns_title"])}</h1>',
+        f'<h1 class="gpc-title" id="gpc-page-title">{_text(texts["dns_page_title"])}</h1>',
     ]
     if state.gpc_honored:
         body.append(f'<p class="gpc-notice">{_text(texts["gpc_notice"])}</p>')
@@ -682,7 +682,7 @@ def render_do_not_sell_page(
         ),
         "</main>",
     ]
-    return _page(language=language, title=texts["dns_title"], nonce=nonce, body=body)
+    return _page(language=language, title=texts["dns_page_title"], nonce=nonce, body=body)
 
 
 # --------------------------------------------------------------------------- form parsing

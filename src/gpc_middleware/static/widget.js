@@ -322,7 +322,9 @@
   // ---- floating "Cookie settings" button ---------------------------------------------
 
   function showFloating() {
-    if (options.link === "none" || document.querySelector("[data-consent-open]")) return;
+    if (options.link === "none" || document.querySelector("[data-consent-open]:not([data-gpc-floating])")) {
+      return;
+    }
     if (!floating) {
       floating = h("button", {
         type: "button",
