@@ -38,6 +38,18 @@ from gpc_middleware.widget import (
 )
 
 ENDPOINT = "/_consent"
+# A strict, nonce-based policy for the site page ("strict-dynamic" lets the widget start the
+# scripts it activates) and the strictest one the standalone settings page can live with.
+SITE_NONCE = "c2l0ZS1ub25jZQ"
+SITE_CSP = (
+    f"default-src 'self'; script-src 'nonce-{SITE_NONCE}' 'strict-dynamic'; "
+    f"style-src 'self' 'nonce-{SITE_NONCE}'; base-uri 'none'; object-src 'none'"
+)
+PAGE_NONCE = "cGFnZS1ub25jZQ"
+PAGE_CSP = (
+    f"default-src 'none'; script-src 'nonce-{PAGE_NONCE}'; style-src 'nonce-{PAGE_NONCE}'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 CONFIRMATIONS: dict[str, Literal["do_not_sell", "limit_sensitive"]] = {
     "do_not_sell": "do_not_sell",
     "limit_sensitive": "limit_sensitive",
@@ -99,6 +111,8 @@ class ConsentEndpointDouble:
 def site_page(query: dict[str, list[str]]) -> bytes:
     """A site page as the middleware's "neutralize" mode would leave it."""
     reload = query.get("reload", ["true"])[0] != "false"
+    nonce = SITE_NONCE if "csp" in query else None
+    nonce_attr = f' nonce="{nonce}"' if nonce else ""
     opener = (
         '<p><a href="/_consent/settings" data-consent-open id="own-opener">Privacy</a></p>'
         if "own-opener" in query
@@ -108,7 +122,7 @@ def site_page(query: dict[str, list[str]]) -> bytes:
 <html{"" if "nolang" in query else f' lang="{query.get("lang", ["en"])[0]}"'}>
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Test shop</title>
-<style>body {{ font-family: sans-serif; margin: 2rem; }} main {{ max-width: 50rem; }}</style>
+<style{nonce_attr}>body {{ font-family: sans-serif; margin: 2rem; }}</style>
 </head>
 <body>
 <main>
@@ -121,12 +135,12 @@ window.analyticsRuns = (window.analyticsRuns || 0) + 1;
 </script>
 <script type="text/plain" data-consent="targeting">window.targetingRan = true;</script>
 <script type="text/plain" data-consent="preference" src="/static/preference.js"></script>
-<script>window.essentialRan = true;</script>
+<script{nonce_attr}>window.essentialRan = true;</script>
 <iframe data-consent="analytics" data-src="/frame/analytics" title="Analytics frame"></iframe>
 <img data-consent="targeting" data-src="/pixel/targeting.gif" alt="" width="1" height="1">
 <img data-consent="preference" data-src="/pixel/preference.gif" alt="" width="1" height="1">
 </main>
-{widget_script_tag(ENDPOINT, reload=reload)}
+{widget_script_tag(ENDPOINT, reload=reload, nonce=nonce)}
 </body>
 </html>
 """.encode()
@@ -184,7 +198,8 @@ class Handler(BaseHTTPRequestHandler):
         double = self.server.double
         assets = widget_assets()
         if path == "/":
-            self._send(200, site_page(query), "text/html; charset=utf-8")
+            csp = (("Content-Security-Policy", SITE_CSP),) if "csp" in query else ()
+            self._send(200, site_page(query), "text/html; charset=utf-8", csp)
         elif path == ENDPOINT:
             self._json(200, double.state(self._gpc()).to_json_dict())
         elif path == f"{ENDPOINT}/widget.json":
@@ -215,8 +230,10 @@ class Handler(BaseHTTPRequestHandler):
                 next_url=safe_next_path(query.get("next", ["/"])[0]),
                 saved="saved" in query,
                 privacy_policy_url="/privacy",
+                nonce=PAGE_NONCE,
             )
-            self._send(200, page, "text/html; charset=utf-8")
+            csp = (("Content-Security-Policy", PAGE_CSP),)
+            self._send(200, page, "text/html; charset=utf-8", csp)
         elif path == f"{ENDPOINT}/do-not-sell":
             language = negotiate_language(self.headers.get("Accept-Language"), DEFAULT_CATALOGS)
             confirmed = query.get("confirmed", [None])[0]
@@ -326,6 +343,13 @@ document.addEventListener("consent:change", (event) => {
 });
 """
 
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
 GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -336,6 +360,7 @@ PHONE: ViewportSize = {"width": 360, "height": 740}
 def context(browser: Browser) -> Iterator[BrowserContext]:
     context = browser.new_context(viewport=DESKTOP, locale="en-US")
     context.add_init_script(RECORD_EVENTS)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     try:
         yield context
     finally:
@@ -356,7 +381,7 @@ def gpc_context(browser: Browser) -> Iterator[BrowserContext]:
 def open_site(context: BrowserContext, base: str, query: str = "") -> Page:
     page = context.new_page()
     page.goto(f"{base}/{query}")
-    page.wait_for_function("window.gpcConsent && window.gpcConsent.state() !== null")
+    page.wait_for_function("() => window.gpcConsent && window.gpcConsent.state() !== null")
     return page
 
 
@@ -848,3 +873,40 @@ def test_do_not_sell_page_without_javascript(
         page.screenshot(path=str(artifacts / "do-not-sell-360.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_widget_under_a_strict_content_security_policy(
+    context: BrowserContext, server: tuple[str, ConsentEndpointDouble]
+) -> None:
+    base, _ = server
+    page = open_site(context, base, "?reload=false&csp=1")
+    expect(page.locator(".gpc-banner")).to_be_visible()
+    # The stylesheet applied (no inline style was needed): the banner is a fixed overlay.
+    assert page.evaluate("getComputedStyle(document.querySelector('.gpc-banner')).position") == (
+        "fixed"
+    )
+    page.locator(".gpc-banner [data-consent-details]").click()
+    page.get_by_role("dialog").get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.analyticsRuns === 1 && window.targetingRan === true")
+    assert page.evaluate("window.cspViolations") == []
+
+
+def test_settings_page_under_its_nonce_policy(
+    context: BrowserContext, server: tuple[str, ConsentEndpointDouble]
+) -> None:
+    base, double = server
+    page = context.new_page()
+    response = page.goto(f"{base}{ENDPOINT}/settings")
+    assert response is not None and "nonce-" in response.headers["content-security-policy"]
+    page.evaluate("window.samePage = true")
+    page.get_by_label("Targeted advertising").check()
+    page.get_by_role("button", name="Save choices").click()
+    expect(page.locator(".gpc-status")).to_have_text("Your choices have been saved.")
+    assert page.evaluate("window.samePage") is True
+    assert page.evaluate("window.cspViolations") == []
+    # The inline stylesheet applied too.
+    assert page.evaluate("getComputedStyle(document.querySelector('.gpc-button')).display") in (
+        "block",
+        "inline-block",
+    )
+    assert double.chosen == {"analytics": False, "preference": False, "targeting": True}

@@ -14,6 +14,10 @@
  * element, saves with PUT ENDPOINT, dispatches "consent:change" on document, then
  * reloads or activates inert elements (<script type="text/plain" data-consent>,
  * [data-consent][data-src]). Server data is only ever inserted with textContent.
+ *
+ * Events on document: "consent:ready" (detail: state, after load) and "consent:change"
+ * (detail: the endpoint's new state, before any reload). window.gpcConsent.open()
+ * opens the dialog; window.gpcConsent.state() returns the latest state.
  */
 (() => {
   "use strict";
