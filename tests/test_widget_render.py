@@ -638,6 +638,7 @@ def test_assets_are_packaged_hashed_once() -> None:
     for prop in ("--gpc-bg", "--gpc-fg", "--gpc-accent"):
         assert prop in assets["widget.css"].body.decode()
     assert b"prefers-reduced-motion" in assets["widget.css"].body
+    assert b"</" not in assets["widget.css"].body  # it is inlined in <style> on the pages
 
 
 def test_asset_headers() -> None:

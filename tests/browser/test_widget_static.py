@@ -452,9 +452,9 @@ def test_banner_appears_for_undecided_visitor(
     assert not [p for p in double.paths() if p.startswith(("/pixel/", "/frame/", "/static/"))]
     # The floating link is hidden while the banner offers the same.
     expect(page.locator("[data-gpc-floating]")).to_be_hidden()
-    page.screenshot(path=str(artifacts / "banner-desktop.png"))
+    page.screenshot(path=str(artifacts / "banner-desktop.png"), animations="disabled")
     page.set_viewport_size(PHONE)
-    page.screenshot(path=str(artifacts / "banner-360.png"))
+    page.screenshot(path=str(artifacts / "banner-360.png"), animations="disabled")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
@@ -468,7 +468,7 @@ def test_banner_in_korean_and_french(
             page = open_site(context, base, "?nolang=1")  # Accept-Language decides
             expect(page.locator(".gpc-banner h2")).to_have_text(title)
             expect(page.locator(".gpc-banner")).to_have_attribute("lang", "ko")
-            page.screenshot(path=str(artifacts / shot))
+            page.screenshot(path=str(artifacts / shot), animations="disabled")
         finally:
             context.close()
     context = browser.new_context(viewport=DESKTOP, locale="en-US")
@@ -480,7 +480,7 @@ def test_banner_in_korean_and_french(
 
 
 def test_no_banner_with_gpc_in_opt_out_mode(
-    gpc_context: BrowserContext, server: tuple[str, ConsentEndpointDouble]
+    gpc_context: BrowserContext, server: tuple[str, ConsentEndpointDouble], artifacts: Path
 ) -> None:
     base, double = server
     double.mode = "opt-out"
@@ -500,6 +500,7 @@ def test_no_banner_with_gpc_in_opt_out_mode(
     dialog = page.get_by_role("dialog")
     expect(dialog.locator(".gpc-notice")).to_contain_text("Opt-Out Request Honored")
     expect(dialog.locator("input[name=targeting]")).not_to_be_checked()
+    page.screenshot(path=str(artifacts / "dialog-gpc-desktop.png"), animations="disabled")
 
 
 def test_banner_still_asks_with_gpc_in_opt_in_mode(
@@ -636,7 +637,7 @@ def test_keyboard_only_flow(
         assert focused(page)["inDialog"], (key, focused(page))
     # The page behind is inert while the modal is open.
     assert page.evaluate("document.querySelector('main').inert") is True
-    page.screenshot(path=str(artifacts / "dialog-desktop.png"))
+    page.screenshot(path=str(artifacts / "dialog-desktop.png"), animations="disabled")
     # Visible focus indicator on a button.
     tab_until(page, lambda f: f["action"] == "reject_all" and f["inDialog"])
     outline = page.evaluate(
@@ -699,7 +700,7 @@ def test_dialog_and_banner_at_small_sizes(
             assert box is not None
             assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
             assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
-            page.screenshot(path=str(artifacts / f"dialog-{name}.png"))
+            page.screenshot(path=str(artifacts / f"dialog-{name}.png"), animations="disabled")
             # Every control can be reached and is on screen once scrolled to.
             accept = dialog.get_by_role("button", name="Accept all")
             accept.scroll_into_view_if_needed()
@@ -787,10 +788,14 @@ def test_settings_page_without_javascript(
     try:
         page = context.new_page()
         page.goto(f"{base}{ENDPOINT}/settings?next=/shop")
-        page.screenshot(path=str(artifacts / "settings-desktop.png"), full_page=True)
+        page.screenshot(
+            path=str(artifacts / "settings-desktop.png"), full_page=True, animations="disabled"
+        )
         page.set_viewport_size(PHONE)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        page.screenshot(path=str(artifacts / "settings-360.png"), full_page=True)
+        page.screenshot(
+            path=str(artifacts / "settings-360.png"), full_page=True, animations="disabled"
+        )
         expect(page.get_by_label("Essential")).to_be_disabled()
         expect(page.get_by_label("Essential")).to_be_checked()
         page.get_by_label("Analytics").check()
@@ -870,7 +875,9 @@ def test_do_not_sell_page_without_javascript(
         expect(page.get_by_role("status")).to_have_text(
             "Your request has been received. We will not sell or share your personal information."
         )
-        page.screenshot(path=str(artifacts / "do-not-sell-360.png"), full_page=True)
+        page.screenshot(
+            path=str(artifacts / "do-not-sell-360.png"), full_page=True, animations="disabled"
+        )
     finally:
         context.close()
 
