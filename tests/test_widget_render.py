@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -669,3 +672,15 @@ def test_widget_script_tag() -> None:
 def test_optional_categories_constant_matches_form() -> None:
     form = parse_settings_form(b"csrf_token=t&action=accept_all")
     assert tuple(form.categories) == OPTIONAL_CATEGORIES
+
+
+def test_importing_the_widget_pulls_in_no_framework() -> None:
+    code = (
+        "import sys, gpc_middleware.widget, gpc_middleware.i18n; "
+        "print(sorted({'starlette', 'werkzeug', 'flask'} & set(sys.modules)))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert result.stdout.strip() == "[]"

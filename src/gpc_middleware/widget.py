@@ -35,6 +35,9 @@ from .categories import CATEGORIES, OPTIONAL_CATEGORIES, Category, check_categor
 from .i18n import TEXT_KEYS
 
 __all__ = [
+    "CONFIG_VERSION",
+    "CSRF_FIELD",
+    "FORM_ACTIONS",
     "FormAction",
     "SettingsForm",
     "SettingsFormError",
