@@ -1,0 +1,554 @@
+/*! gpc_middleware cookie-settings widget. No dependencies, ES2017, no build step.
+ *
+ * Include once:  <script src="/_consent/widget.js?v=HASH" defer></script>
+ * Options (data attributes of that tag):
+ *   data-endpoint  consent endpoint path (default: the script's own directory)
+ *   data-reload    "false": activate newly allowed elements instead of reloading
+ *   data-link      "none": never add the floating "Cookie settings" button
+ *   data-css       stylesheet URL (default ENDPOINT/widget.css), "none" for none
+ *   data-page      "settings": enhance the server-rendered settings form instead
+ *
+ * It fetches ENDPOINT/widget.json ({version, language, texts, state, links}),
+ * shows a banner to undecided visitors (not when GPC is on in opt-out mode: there
+ * is nothing to ask), opens the settings dialog from any [data-consent-open]
+ * element, saves with PUT ENDPOINT, dispatches "consent:change" on document, then
+ * reloads or activates inert elements (<script type="text/plain" data-consent>,
+ * [data-consent][data-src]). Server data is only ever inserted with textContent.
+ *
+ * Events on document: "consent:ready" (detail: state, after load) and "consent:change"
+ * (detail: the endpoint's new state, before any reload). window.gpcConsent.open()
+ * opens the dialog; window.gpcConsent.state() returns the latest state.
+ */
+(() => {
+  "use strict";
+
+  const script = document.currentScript;
+  if (!script || window.gpcConsent) return; // one widget per page
+
+  const OPTIONAL = ["analytics", "preference", "targeting"];
+  const CATEGORIES = ["essential"].concat(OPTIONAL);
+  const options = script.dataset;
+  const endpoint = endpointPath(options.endpoint, script.src);
+  const shouldReload = options.reload !== "false";
+  // Global Privacy Control, as the browser exposes it (GPC spec section 3.3).
+  const browserGpc = navigator.globalPrivacyControl === true;
+
+  let config = null; // the widget.json body
+  let state = null; // the consent endpoint's latest answer
+  let banner = null;
+  let overlay = null;
+  let floating = null;
+  let opener = null;
+  let busy = false;
+  let made = []; // elements made inert while the dialog is open
+  let live = null;
+  let uid = 0;
+
+  window.gpcConsent = {
+    open: () => openDialog(document.activeElement),
+    state: () => state,
+  };
+
+  function endpointPath(given, src) {
+    let path = given;
+    if (!path && src) {
+      const url = new URL(src, location.href);
+      if (url.origin === location.origin && /\/widget\.js$/.test(url.pathname)) {
+        path = url.pathname.replace(/\/widget\.js$/, "");
+      }
+    }
+    // Same-origin absolute paths only: never "//host" or "https://host".
+    if (!path || path.charAt(0) !== "/" || path.charAt(1) === "/" || path.indexOf("\\") >= 0) {
+      path = "/_consent";
+    }
+    return path.replace(/\/+$/, "");
+  }
+
+  function t(key) {
+    const value = config && config.texts && config.texts[key];
+    return typeof value === "string" ? value : key;
+  }
+
+  // ---- DOM building: text through textContent only, no HTML parsing -----------
+
+  function h(tag, attrs, children) {
+    const el = document.createElement(tag);
+    for (const name of Object.keys(attrs || {})) {
+      const value = attrs[name];
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") el.textContent = value;
+      else if (name === "onclick") el.addEventListener("click", value);
+      else el.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children || []) {
+      if (child) el.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return el;
+  }
+
+  function nextId(prefix) {
+    uid += 1;
+    return "gpc-" + prefix + "-" + uid;
+  }
+
+  // ---- state --------------------------------------------------------------------
+
+  function validState(value) {
+    return Boolean(value && typeof value === "object" && value.categories &&
+      typeof value.categories === "object");
+  }
+
+  function gpcOn() {
+    return browserGpc || Boolean(state && state.gpc);
+  }
+
+  function allowed(category) {
+    if (category === "essential") return true;
+    if (CATEGORIES.indexOf(category) < 0) return false;
+    // With GPC on, targeting (sale/sharing) stays off in the browser whatever was stored.
+    if (category === "targeting" && browserGpc) return false;
+    return Boolean(state && state.categories[category] === true);
+  }
+
+  function shouldAsk() {
+    if (!state || state.decided) return false;
+    return !(gpcOn() && state.mode === "opt-out");
+  }
+
+  async function request(method, url, body) {
+    const init = {
+      method: method,
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    if (!response.ok) throw new Error(method + " " + url + ": HTTP " + response.status);
+    return response.json();
+  }
+
+  async function choose(body, statusEl) {
+    if (busy) return;
+    busy = true;
+    if (statusEl) statusEl.textContent = "";
+    try {
+      const next = await request("PUT", endpoint, body);
+      if (!validState(next)) throw new Error("unexpected consent endpoint answer");
+      applyChoice(next);
+    } catch (error) {
+      if (statusEl) statusEl.textContent = t("save_failed");
+      if (window.console) console.warn("gpc_middleware widget:", error);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function applyChoice(next) {
+    state = next;
+    document.dispatchEvent(new CustomEvent("consent:change", { detail: next }));
+    if (shouldReload) {
+      location.reload();
+      return;
+    }
+    announce(t("saved"));
+    removeBanner();
+    showFloating();
+    closeDialog();
+    activate();
+  }
+
+  function bodyFor(action, boxes) {
+    if (action === "accept_all") return { all: true };
+    if (action === "reject_all") return { all: false };
+    const categories = {};
+    for (const name of OPTIONAL) categories[name] = Boolean(boxes[name] && boxes[name].checked);
+    return { categories: categories };
+  }
+
+  // ---- activation of elements the server made inert -------------------------------
+
+  function categoriesOf(el) {
+    return (el.getAttribute("data-consent") || "").trim().split(/\s+/).filter(Boolean);
+  }
+
+  function activate() {
+    const nodes = document.querySelectorAll("[data-consent]");
+    for (const el of Array.prototype.slice.call(nodes)) {
+      if (el.getAttribute("data-consent-state") === "active" || el.closest(".gpc-root")) continue;
+      const wanted = categoriesOf(el);
+      if (!wanted.length || !wanted.every(allowed)) continue;
+      if (el.tagName === "SCRIPT") activateScript(el);
+      else activateElement(el);
+    }
+  }
+
+  function activateScript(old) {
+    if ((old.getAttribute("type") || "").toLowerCase() !== "text/plain") return;
+    // A script only runs if the element is created anew, not by changing its type.
+    const fresh = document.createElement("script");
+    for (const attribute of Array.prototype.slice.call(old.attributes)) {
+      if (["type", "data-type", "data-src", "nonce"].indexOf(attribute.name) >= 0) continue;
+      fresh.setAttribute(attribute.name, attribute.value);
+    }
+    if (old.nonce) fresh.nonce = old.nonce;
+    const type = old.getAttribute("data-type");
+    if (type) fresh.setAttribute("type", type);
+    const src = old.getAttribute("data-src");
+    if (src) fresh.setAttribute("src", src);
+    // Keep document order for external scripts unless they were async to begin with.
+    if (fresh.hasAttribute("src")) fresh.async = old.hasAttribute("async");
+    fresh.text = old.text;
+    fresh.setAttribute("data-consent-state", "active");
+    old.parentNode.replaceChild(fresh, old);
+  }
+
+  function activateElement(el) {
+    let changed = false;
+    for (const pair of [["data-srcset", "srcset"], ["data-src", "src"], ["data-href", "href"]]) {
+      if (el.hasAttribute(pair[0])) {
+        el.setAttribute(pair[1], el.getAttribute(pair[0]));
+        el.removeAttribute(pair[0]);
+        changed = true;
+      }
+    }
+    if (changed) el.setAttribute("data-consent-state", "active");
+  }
+
+  // ---- shared UI pieces -------------------------------------------------------------
+
+  function announce(text) {
+    if (!live) {
+      live = h("div", { class: "gpc-root gpc-visually-hidden", role: "status", "aria-live": "polite" });
+      document.body.appendChild(live);
+    }
+    live.textContent = "";
+    // A change after insertion is what screen readers announce.
+    setTimeout(() => { live.textContent = text; }, 50);
+  }
+
+  function gpcNotice() {
+    return state && state.gpc_honored ? h("p", { class: "gpc-notice", text: t("gpc_notice") }) : null;
+  }
+
+  function actionButtons(boxes, statusEl) {
+    // One element, one class, one look for the three choices; "save" first as on the page.
+    const make = (action, key) => h("button", {
+      type: "button",
+      class: "gpc-button",
+      "data-action": action,
+      text: t(key),
+      onclick: () => choose(bodyFor(action, boxes), statusEl),
+    });
+    return h("div", { class: "gpc-actions" }, [
+      make("save", "save_choices"),
+      make("reject_all", "reject_all"),
+      make("accept_all", "accept_all"),
+    ]);
+  }
+
+  function checkbox(category, prefix, describedBy) {
+    const id = nextId(prefix + "-" + category);
+    const essential = category === "essential";
+    const box = h("input", {
+      type: "checkbox",
+      class: "gpc-checkbox",
+      id: id,
+      name: category,
+      "aria-describedby": describedBy || null,
+    });
+    box.checked = allowed(category);
+    box.disabled = essential;
+    const label = h("label", { for: id }, [t("category_" + category)]);
+    return { box: box, label: label };
+  }
+
+  function links() {
+    const items = [];
+    const l = (config && config.links) || {};
+    if (typeof l.do_not_sell === "string") items.push(h("a", { href: l.do_not_sell, text: t("dns_title") }));
+    if (typeof l.privacy_policy === "string") {
+      items.push(h("a", { href: l.privacy_policy, text: t("privacy_policy") }));
+    }
+    return items;
+  }
+
+  // ---- banner -------------------------------------------------------------------------
+
+  function showBanner() {
+    const titleId = nextId("banner-title");
+    const statusEl = h("p", { class: "gpc-status", role: "status", "aria-live": "polite" });
+    const boxes = {};
+    const choices = h("fieldset", { class: "gpc-choices" }, [
+      h("legend", { class: "gpc-visually-hidden", text: t("categories_legend") }),
+    ]);
+    for (const category of CATEGORIES) {
+      const c = checkbox(category, "banner");
+      if (category === "essential") c.label.appendChild(h("span", { class: "gpc-badge", text: t("always_on") }));
+      boxes[category] = c.box;
+      choices.appendChild(h("span", { class: "gpc-choice" }, [c.box, c.label]));
+    }
+    const details = h("button", {
+      type: "button",
+      class: "gpc-linkbutton",
+      "data-consent-details": true,
+      text: t("banner_details"),
+      onclick: (event) => openDialog(event.currentTarget),
+    });
+    banner = h("div", {
+      class: "gpc-root gpc-banner",
+      role: "region",
+      "aria-labelledby": titleId,
+      lang: config.language,
+    }, [
+      h("div", { class: "gpc-banner__inner" }, [
+        h("h2", { class: "gpc-title", id: titleId, text: t("banner_title") }),
+        gpcNotice(),
+        h("p", { class: "gpc-text", text: t("banner_text") }),
+        choices,
+        actionButtons(boxes, statusEl),
+        statusEl,
+        h("div", { class: "gpc-more" }, [details].concat(links())),
+      ]),
+    ]);
+    // First in the document: keyboard users reach it before the page content.
+    document.body.insertBefore(banner, document.body.firstChild);
+  }
+
+  function removeBanner() {
+    if (banner && banner.parentNode) banner.parentNode.removeChild(banner);
+    banner = null;
+  }
+
+  // ---- floating "Cookie settings" button ---------------------------------------------
+
+  function showFloating() {
+    if (options.link === "none" || document.querySelector("[data-consent-open]:not([data-gpc-floating])")) {
+      return;
+    }
+    if (!floating) {
+      floating = h("button", {
+        type: "button",
+        class: "gpc-root gpc-open-link",
+        "data-consent-open": true,
+        "data-gpc-floating": true,
+        lang: config.language,
+        text: t("settings_link"),
+      });
+      document.body.appendChild(floating);
+    }
+    floating.hidden = Boolean(banner); // the banner already offers the settings
+  }
+
+  // ---- dialog (WAI-ARIA APG "Dialog (Modal)" pattern) -----------------------------------
+
+  function focusables(root) {
+    const selector = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled])," +
+      " textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+    return Array.prototype.slice.call(root.querySelectorAll(selector))
+      .filter((el) => el.getClientRects().length > 0);
+  }
+
+  function openDialog(from) {
+    if (!config || overlay) return;
+    opener = from && from.focus ? from : null;
+    const titleId = nextId("dialog-title");
+    const statusEl = h("p", { class: "gpc-status", role: "status", "aria-live": "polite" });
+    const boxes = {};
+    const fieldset = h("fieldset", { class: "gpc-categories" }, [
+      h("legend", { class: "gpc-legend", text: t("categories_legend") }),
+    ]);
+    for (const category of CATEGORIES) {
+      const descriptionId = nextId("dialog-" + category + "-description");
+      const c = checkbox(category, "dialog", descriptionId);
+      c.label.className = "gpc-category__name";
+      if (category === "essential") c.label.appendChild(h("span", { class: "gpc-badge", text: t("always_on") }));
+      boxes[category] = c.box;
+      fieldset.appendChild(h("div", { class: "gpc-category", "data-category": category }, [
+        h("div", { class: "gpc-category__head" }, [c.box, c.label]),
+        h("p", { class: "gpc-category__description", id: descriptionId, text: t("category_" + category + "_description") }),
+      ]));
+    }
+    const title = h("h2", { class: "gpc-title", id: titleId, tabindex: "-1", text: t("settings_title") });
+    const close = h("button", { type: "button", class: "gpc-close", onclick: () => closeDialog() }, [
+      h("span", { "aria-hidden": "true", text: "\u00d7" }),
+      h("span", { class: "gpc-visually-hidden", text: t("close") }),
+    ]);
+    const linkItems = links();
+    const dialog = h("div", {
+      class: "gpc-dialog",
+      role: "dialog",
+      "aria-modal": "true",
+      "aria-labelledby": titleId,
+    }, [
+      h("div", { class: "gpc-dialog__header" }, [title, close]),
+      gpcNotice(),
+      h("p", { class: "gpc-text", text: t("settings_intro") }),
+      fieldset,
+      actionButtons(boxes, statusEl),
+      statusEl,
+      linkItems.length ? h("p", { class: "gpc-links" }, linkItems) : null,
+    ]);
+    overlay = h("div", { class: "gpc-root gpc-overlay", lang: config.language }, [dialog]);
+    overlay.addEventListener("keydown", onDialogKey);
+    overlay.addEventListener("mousedown", (event) => {
+      if (event.target === overlay) event.preventDefault(); // clicks outside do nothing
+    });
+    // Everything else becomes inert while the modal dialog is open.
+    made = [];
+    for (const child of Array.prototype.slice.call(document.body.children)) {
+      if (!child.hasAttribute("inert")) {
+        child.setAttribute("inert", "");
+        made.push(child);
+      }
+    }
+    document.body.appendChild(overlay);
+    document.documentElement.classList.add("gpc-lock");
+    document.addEventListener("focusin", keepFocusInside, true);
+    title.focus();
+  }
+
+  function keepFocusInside(event) {
+    if (overlay && !overlay.contains(event.target)) {
+      const first = focusables(overlay)[0];
+      if (first) first.focus();
+    }
+  }
+
+  function onDialogKey(event) {
+    if (event.key === "Escape" || event.key === "Esc") {
+      event.preventDefault();
+      event.stopPropagation();
+      closeDialog();
+      return;
+    }
+    if (event.key !== "Tab") return;
+    const items = focusables(overlay);
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const active = document.activeElement;
+    const inside = items.indexOf(active) >= 0;
+    if (event.shiftKey && (active === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !inside) && active !== overlay.querySelector("[tabindex='-1']")) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  function closeDialog() {
+    if (!overlay) return;
+    document.removeEventListener("focusin", keepFocusInside, true);
+    overlay.parentNode.removeChild(overlay);
+    overlay = null;
+    for (const el of made) el.removeAttribute("inert");
+    made = [];
+    document.documentElement.classList.remove("gpc-lock");
+    // Focus goes back where it came from, or to the next sensible place if that is gone.
+    let target = opener && document.contains(opener) ? opener : null;
+    if (!target) target = banner ? focusables(banner)[0] : floating || document.querySelector("[data-consent-open]");
+    opener = null;
+    if (target && target.focus) target.focus();
+    showFloating();
+  }
+
+  // ---- settings page: the server-rendered form, saved without reloading ----------------
+
+  function enhanceSettingsPage() {
+    const form = document.querySelector("form[data-gpc-settings]");
+    const data = document.getElementById("gpc-consent-config");
+    if (!form || !data) return;
+    try {
+      config = JSON.parse(data.textContent);
+    } catch (error) {
+      return; // the plain form still works
+    }
+    if (!config || config.version !== 1 || !validState(config.state)) return;
+    state = config.state;
+    const statusEl = form.querySelector(".gpc-status");
+    let lastClicked = null;
+    let native = false;
+    form.addEventListener("click", (event) => {
+      const button = event.target.closest && event.target.closest("button[name='action']");
+      if (button) lastClicked = button;
+    });
+    form.addEventListener("submit", async (event) => {
+      if (native) return; // fallback: let the browser post the form
+      event.preventDefault();
+      if (busy) return;
+      const submitter = event.submitter || lastClicked;
+      const action = submitter ? submitter.value : "save";
+      const boxes = {};
+      for (const name of OPTIONAL) boxes[name] = form.querySelector("input[name='category'][value='" + name + "']");
+      busy = true;
+      if (statusEl) statusEl.textContent = "";
+      try {
+        const next = await request("PUT", endpoint, bodyFor(action, boxes));
+        if (!validState(next)) throw new Error("unexpected consent endpoint answer");
+        state = next;
+        for (const name of OPTIONAL) if (boxes[name]) boxes[name].checked = next.categories[name] === true;
+        if (statusEl) statusEl.textContent = t("saved");
+        document.dispatchEvent(new CustomEvent("consent:change", { detail: next }));
+      } catch (error) {
+        // The JSON endpoint failed: post the form as if there were no script.
+        native = true;
+        if (form.requestSubmit) form.requestSubmit(submitter || undefined);
+        else form.submit();
+      } finally {
+        busy = false;
+      }
+    });
+  }
+
+  // ---- start --------------------------------------------------------------------------
+
+  function loadStylesheet() {
+    const href = options.css || endpoint + "/widget.css";
+    if (href === "none" || document.querySelector("link[data-gpc-css]")) return Promise.resolve();
+    return new Promise((resolve) => {
+      const link = h("link", { rel: "stylesheet", href: href, "data-gpc-css": true });
+      link.addEventListener("load", resolve);
+      link.addEventListener("error", resolve);
+      (document.head || document.documentElement).appendChild(link);
+    });
+  }
+
+  async function start() {
+    if (options.page === "settings") {
+      enhanceSettingsPage();
+      return;
+    }
+    document.addEventListener("click", (event) => {
+      const trigger = event.target.closest && event.target.closest("[data-consent-open]");
+      if (!trigger || !config) return;
+      event.preventDefault(); // a link to the settings page is the no-JS fallback
+      openDialog(trigger);
+    });
+    const styled = loadStylesheet();
+    const lang = document.documentElement.getAttribute("lang") || "";
+    try {
+      const loaded = await request("GET", endpoint + "/widget.json?lang=" + encodeURIComponent(lang));
+      if (!loaded || loaded.version !== 1 || !validState(loaded.state)) {
+        throw new Error("unexpected widget.json");
+      }
+      config = loaded;
+      state = loaded.state;
+    } catch (error) {
+      if (window.console) console.warn("gpc_middleware widget:", error);
+      return;
+    }
+    activate();
+    await styled;
+    if (shouldAsk()) showBanner();
+    showFloating();
+    document.dispatchEvent(new CustomEvent("consent:ready", { detail: state }));
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from gpc_middleware.i18n import (
+    DEFAULT_CATALOGS,
+    TEXT_KEYS,
+    build_catalogs,
+    negotiate_language,
+)
+
+AVAILABLE = ("en", "ko", "fr")
+
+
+@pytest.mark.parametrize(
+    ("header", "override", "expected"),
+    [
+        pytest.param(None, None, "en", id="no-header"),
+        pytest.param("", None, "en", id="empty-header"),
+        pytest.param("fr", None, "fr", id="exact"),
+        pytest.param("FR", None, "fr", id="case-insensitive"),
+        pytest.param("fr-CA", None, "fr", id="region-prefix-fr"),
+        pytest.param("ko-KR,ko;q=0.9,en-US;q=0.8", None, "ko", id="korean-browser"),
+        pytest.param("zh-Hant-TW, ko;q=0.5", None, "ko", id="unavailable-then-fallback"),
+        pytest.param("de, es;q=0.8", None, "en", id="nothing-available"),
+        pytest.param("en;q=0.2, fr;q=0.9", None, "fr", id="q-order"),
+        pytest.param("en;q=0.5, fr;q=0.5", None, "en", id="equal-q-keeps-header-order"),
+        pytest.param("fr;q=0, ko;q=0.1", None, "ko", id="q-zero-refused"),
+        pytest.param("fr;q=0", None, "en", id="only-refused"),
+        pytest.param("*", None, "en", id="star-is-default"),
+        pytest.param("*;q=0.5, fr;q=0.1", None, "en", id="star-before-fr"),
+        pytest.param("en;q=0, *", None, "ko", id="star-default-refused"),
+        pytest.param("fr;q=abc, ko", None, "ko", id="bad-q-skipped"),
+        pytest.param("fr;q=2", None, "en", id="q-out-of-range-skipped"),
+        pytest.param("<script>, ko", None, "ko", id="junk-tag-skipped"),
+        pytest.param(";;;,,,=", None, "en", id="junk-header"),
+        pytest.param("fr-x-private", None, "fr", id="private-use-truncated"),
+        pytest.param("en", "fr", "fr", id="override-wins"),
+        pytest.param("en", "ko-KR", "ko", id="override-prefix"),
+        pytest.param("fr", "de", "fr", id="override-unavailable-ignored"),
+        pytest.param("fr", "<bad>", "fr", id="override-malformed-ignored"),
+        pytest.param(None, "", "en", id="override-empty"),
+    ],
+)
+def test_negotiate_language(header: str | None, override: str | None, expected: str) -> None:
+    assert negotiate_language(header, AVAILABLE, override=override) == expected
+
+
+def test_negotiate_language_other_default_and_spelling() -> None:
+    assert negotiate_language("de", ["en", "pt-BR"], default="pt-BR") == "pt-BR"
+    assert negotiate_language("pt-br", ["en", "pt-BR"]) == "pt-BR"
+    assert negotiate_language("pt", ["en", "pt-BR"]) == "en"  # lookup never widens
+
+
+def test_negotiate_language_bounded_header() -> None:
+    header = ",".join(["de"] * 1000 + ["fr"])
+    assert negotiate_language(header, AVAILABLE) == "en"  # only the first ranges are read
+
+
+def test_negotiate_language_default_must_be_available() -> None:
+    with pytest.raises(ValueError, match="default language 'de'"):
+        negotiate_language("fr", AVAILABLE, default="de")
+
+
+def test_shipped_catalogs_are_complete_and_distinct() -> None:
+    assert set(DEFAULT_CATALOGS) == {"en", "ko", "fr"}
+    for language, catalog in DEFAULT_CATALOGS.items():
+        assert set(catalog) == TEXT_KEYS, language
+        assert all(value.strip() for value in catalog.values()), language
+    for key in ("accept_all", "reject_all", "save_choices", "settings_link", "dns_title"):
+        assert len({catalog[key] for catalog in DEFAULT_CATALOGS.values()}) == 3, key
+
+
+def test_required_wording() -> None:
+    en = DEFAULT_CATALOGS["en"]
+    assert en["accept_all"] == "Accept all"
+    assert en["reject_all"] == "Reject all"
+    assert en["save_choices"] == "Save choices"
+    assert en["settings_link"] == "Cookie settings"
+    assert en["always_on"] == "Always on"
+    assert en["gpc_notice"].startswith("Opt-Out Request Honored")
+    assert en["dns_title"] == "Do Not Sell or Share My Personal Information"
+    assert en["limit_title"] == "Limit the Use of My Sensitive Personal Information"
+    assert DEFAULT_CATALOGS["fr"]["reject_all"] == "Tout refuser"
+    assert DEFAULT_CATALOGS["ko"]["reject_all"] == "모두 거부"
+
+
+def test_catalogs_are_immutable() -> None:
+    with pytest.raises(TypeError):
+        DEFAULT_CATALOGS["en"]["accept_all"] = "x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        DEFAULT_CATALOGS["de"] = {}  # type: ignore[index]
+    built = build_catalogs({"fr": {"accept_all": "J'accepte"}})
+    with pytest.raises(TypeError):
+        built["fr"]["accept_all"] = "x"  # type: ignore[index]
+
+
+def test_override_merges_over_defaults_without_touching_them() -> None:
+    built = build_catalogs({"fr": {"accept_all": "J'accepte tout"}, "EN": {"close": "Done"}})
+    assert built["fr"]["accept_all"] == "J'accepte tout"
+    assert built["fr"]["reject_all"] == DEFAULT_CATALOGS["fr"]["reject_all"]
+    assert built["en"]["close"] == "Done"
+    assert DEFAULT_CATALOGS["fr"]["accept_all"] == "Tout accepter"
+    assert list(built) == ["en", "ko", "fr"]
+
+
+def test_new_language_needs_every_key() -> None:
+    german = {key: f"de:{key}" for key in TEXT_KEYS}
+    built = build_catalogs({"de": german})
+    assert built["de"]["accept_all"] == "de:accept_all"
+    partial = dict(german)
+    del partial["close"]
+    with pytest.raises(ValueError, match="missing close"):
+        build_catalogs({"de": partial})
+
+
+def test_languages_restricts_and_orders() -> None:
+    built = build_catalogs(languages=["fr", "en", "fr"])
+    assert list(built) == ["fr", "en"]
+    with pytest.raises(ValueError, match="no texts for 'de'"):
+        build_catalogs(languages=["de"])
+    with pytest.raises(ValueError, match="at least one"):
+        build_catalogs(languages=[])
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        pytest.param({"fr": {"acept_all": "x"}}, "unknown text key.*'acept_all'", id="unknown-key"),
+        pytest.param({"fr": {"accept_all": ""}}, "non-blank string", id="empty-text"),
+        pytest.param({"fr": {"accept_all": "   "}}, "non-blank string", id="blank-text"),
+        pytest.param({"fr": {"accept_all": 3}}, "non-blank string", id="not-a-string"),
+        pytest.param({"<fr>": {"accept_all": "x"}}, "not a language tag", id="bad-tag"),
+        pytest.param({"fr": ["accept_all"]}, "must be a mapping", id="not-a-mapping"),
+    ],
+)
+def test_bad_overrides_are_clear_errors(texts: Mapping[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_catalogs(texts)  # type: ignore[arg-type]
