@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import concurrent.futures
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -57,8 +59,14 @@ def run_raw(middleware: GPCMiddleware, headers: list[tuple[bytes, bytes]]) -> li
         "headers": headers,
         "query_string": b"",
     }
-    asyncio.run(middleware(scope, receive, send))
+    run_in_thread(middleware(scope, receive, send))
     return sent
+
+
+def run_in_thread(coroutine: Any) -> None:
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps a loop running here."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def three_chunks(scope: Any, receive: Any, send: Any) -> None:

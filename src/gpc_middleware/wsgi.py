@@ -8,7 +8,8 @@ It only translates between ``environ``/``start_response`` and the sans-IO
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import concurrent.futures
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -127,11 +128,21 @@ def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
     return data
 
 
-def _run_all(pending: list[Any]) -> None:
-    """Run the coroutines an async ``on_change`` callback returned, in this worker thread."""
-    for awaitable in pending:
-        asyncio.run(_await(awaitable))
+def _run_all(pending: list[Awaitable[None]]) -> None:
+    """Run what an async ``on_change`` callback returned, to completion, from this worker thread."""
+    if not pending:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: a WSGI worker thread has no event loop
+        for awaitable in pending:
+            asyncio.run(_await(awaitable))
+        return
+    # Something runs a loop in this thread (a test harness, an ASGI-to-WSGI bridge): use another.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        for awaitable in pending:
+            pool.submit(asyncio.run, _await(awaitable)).result()
 
 
-async def _await(awaitable: Any) -> None:
+async def _await(awaitable: Awaitable[None]) -> None:
     await awaitable
