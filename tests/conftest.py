@@ -98,7 +98,7 @@ class ASGIClient(Client):
             content_type = content_type or "application/json"
         if content_type is not None:
             headers["Content-Type"] = content_type
-        r = self.http.request(method, path, headers=headers, content=body)
+        r = self.http.request(method, path, headers=headers, content=body, follow_redirects=False)
         return Reply(r.status_code, list(r.headers.multi_items()), r.content)
 
     def cookie(self, name: str) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import concurrent.futures
 from typing import Any
 
 from starlette.testclient import TestClient

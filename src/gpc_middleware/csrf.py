@@ -9,7 +9,11 @@ consent call always comes from a page, and a non-browser client can send
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
 from urllib.parse import urlsplit
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .request import Request
 
@@ -52,3 +56,33 @@ def is_same_origin(request: Request) -> bool:
     if referer:
         return _url_origin(referer) == own
     return False
+
+
+class FormTokens:
+    """Signed form tokens bound to the visitor's consent id (the no-JavaScript settings forms).
+
+    A token is the consent id signed with its own salt and a timestamp: a page of
+    another site cannot read it (same-origin policy) and cannot make one, and a
+    token taken from one visitor's page does not work with another's cookie.
+    """
+
+    #: A settings page left open longer than this asks the visitor to reload it.
+    MAX_AGE = 24 * 60 * 60
+
+    def __init__(self, secret_keys: Sequence[str | bytes]) -> None:
+        keys = [key.encode() if isinstance(key, str) else key for key in secret_keys]
+        self._serializer = URLSafeTimedSerializer(keys, salt="gpc_middleware.form-token")
+
+    def issue(self, consent_id: str) -> str:
+        token = self._serializer.dumps(consent_id)
+        return token if isinstance(token, str) else token.decode("ascii")
+
+    def check(self, token: str, consent_id: str | None) -> bool:
+        """Whether ``token`` was issued, recently, for ``consent_id``."""
+        if consent_id is None:
+            return False
+        try:
+            bound = self._serializer.loads(token, max_age=self.MAX_AGE)
+        except (BadData, ValueError, TypeError, UnicodeError):
+            return False
+        return isinstance(bound, str) and hmac.compare_digest(bound, consent_id)

@@ -49,6 +49,16 @@ class Outcome:
 Handler = Callable[[Call], Outcome]
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A recorded change of consent: the new state, its effect, the cookie that stores it, its event."""
+
+    state: ConsentState
+    consent: Consent
+    cookie: tuple[str, str]
+    events: tuple[ConsentEvent, ...]
+
+
 class EventFactory(Protocol):
     def __call__(
         self,
@@ -127,7 +137,7 @@ class ConsentEndpoints:
 
     def __init__(self, policy: ConsentPolicy, make_event: EventFactory) -> None:
         self._policy = policy
-        self._make_event = make_event
+        self._make_event = self.make_event = make_event
         self.routes: dict[str, Route] = {
             policy.endpoint_path: Route(self.consent, frozenset({"PUT", "POST"})),
         }
@@ -204,21 +214,30 @@ class ConsentEndpoints:
         self, call: Call, choice: frozenset[Category], *, limit_sensitive: bool | None = None
     ) -> Outcome:
         """Record ``choice`` for the visitor of ``call``; answer with the new effective state."""
+        change = self.record_choice(call, choice, limit_sensitive=limit_sensitive)
+        return Outcome(
+            json_response(200, change.consent.to_json(), [VARY, change.cookie]), change.events
+        )
+
+    def record_choice(
+        self,
+        call: Call,
+        choice: frozenset[Category],
+        *,
+        limit_sensitive: bool | None = None,
+        kind: EventKind = "choice",
+    ) -> Change:
+        """The new state, consent, cookie and event after the visitor of ``call`` chose ``choice``."""
         decision = call.decision
+        signal = decision.consent.gpc
         state = state_with_choice(
-            decision.state,
-            self._policy,
-            choice,
-            signal=decision.consent.gpc,
-            limit_sensitive=limit_sensitive,
+            decision.state, self._policy, choice, signal=signal, limit_sensitive=limit_sensitive
         )
-        consent = effective_consent(
-            self._policy, state, mode=decision.mode, signal=decision.consent.gpc
-        )
+        consent = effective_consent(self._policy, state, mode=decision.mode, signal=signal)
         chosen: dict[str, bool] = {c: c in choice for c in OPTIONAL_CATEGORIES}
-        event = self._make_event("choice", call.request, decision, state, consent, chosen=chosen)
+        event = self._make_event(kind, call.request, decision, state, consent, chosen=chosen)
         cookie = ("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state)))
-        return Outcome(json_response(200, consent.to_json(), [VARY, cookie]), (event,))
+        return Change(state, consent, cookie, (event,))
 
     def _withdraw(self, call: Call) -> Outcome:
         # Withdrawing consent forgets the choice but never a GPC opt-out: without

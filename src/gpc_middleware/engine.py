@@ -27,6 +27,7 @@ from .events import ConsentEvent, EventKind
 from .gpc import is_gpc_signal
 from .policy import ConsentPolicy
 from .request import Headers, Request
+from .widget_endpoints import WidgetEndpoints
 
 logger = logging.getLogger("gpc_middleware")
 
@@ -57,7 +58,10 @@ class ConsentEngine:
             raise TypeError(f"policy must be a ConsentPolicy, not {type(policy).__name__}")
         self.policy = policy
         self._endpoints = ConsentEndpoints(policy, self.make_event)
-        self._routes = self._endpoints.routes
+        self._routes = {
+            **self._endpoints.routes,
+            **WidgetEndpoints(policy, self._endpoints).routes,
+        }
         ua_key = (
             policy.secret_key
             if isinstance(policy.secret_key, bytes)

@@ -1,8 +1,10 @@
 """Consent change events: what the site is told when a visitor's consent changes.
 
 One event is produced for each change: an explicit choice (endpoint or
-settings form), a withdrawal, and the first request on which a Global Privacy
-Control signal turned categories off for a visitor. The policy's ``on_change``
+settings form), a withdrawal, the first request on which a Global Privacy
+Control signal turned categories off for a visitor, and the two requests of
+the "Do Not Sell or Share" page (``do_not_sell``, ``limit_sensitive``), which an
+app extends to the visitor's account (CCPA regulations section 7025(c)(1)). The policy's ``on_change``
 callback and the consent log are both subscribers of these events.
 """
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-EventKind = Literal["choice", "withdrawal", "gpc"]
+EventKind = Literal["choice", "withdrawal", "gpc", "do_not_sell", "limit_sensitive"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

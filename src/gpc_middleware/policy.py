@@ -8,7 +8,7 @@ here, at construction, never per request.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, Literal
@@ -16,7 +16,9 @@ from typing import Final, Literal
 from .categories import OPTIONAL_CATEGORIES, Category, check_category
 from .consent import Mode
 from .consent_cookie import ConsentCookieCodec
+from .csrf import FormTokens
 from .events import ConsentEvent
+from .i18n import build_catalogs
 from .jurisdiction import ModeResolver
 from .request import CookieReader, Headers
 
@@ -56,12 +58,18 @@ class ConsentPolicy:
     endpoint_path: str = "/_consent"
     gpc_json_last_update: date | str | None = "auto"
     on_change: ChangeCallback | None = field(default=None, repr=False)
+    texts: Mapping[str, Mapping[str, str]] | None = field(default=None, repr=False)
+    languages: Sequence[str] | None = None
+    language: str | None = None
+    privacy_policy_url: str | None = None
 
     # Derived once, in __post_init__.
     codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
     cookie_attributes: str = field(init=False, repr=False, compare=False)
     gpc_json: bytes | None = field(init=False, repr=False, compare=False)
     read_cookie: CookieReader = field(init=False, repr=False, compare=False)
+    form_tokens: FormTokens = field(init=False, repr=False, compare=False)
+    catalogs: Mapping[str, Mapping[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -122,6 +130,19 @@ class ConsentPolicy:
         set_(self, "cookie_attributes", self._cookie_attributes())
         set_(self, "gpc_json", self._gpc_json())
         set_(self, "read_cookie", CookieReader(self.cookie_name))
+        set_(self, "form_tokens", FormTokens([*reversed(self.fallback_keys), self.secret_key]))
+        catalogs = build_catalogs(self.texts, languages=self.languages)
+        if self.language is not None and self.language.lower() not in catalogs:
+            raise ValueError(
+                f"language {self.language!r} has no texts; available: {', '.join(catalogs)}"
+            )
+        set_(self, "catalogs", catalogs)
+        if self.privacy_policy_url is not None and not re.match(
+            r"^(/(?!/)|https?://)\S*$", self.privacy_policy_url
+        ):
+            raise ValueError(
+                "privacy_policy_url must be a path such as '/privacy' or an http(s) URL"
+            )
 
     @property
     def optional_categories(self) -> tuple[Category, ...]:
