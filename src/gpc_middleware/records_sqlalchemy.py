@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     delete,
+    event,
     insert,
     select,
 )
@@ -161,6 +162,9 @@ class SQLAlchemyConsentLog:
                 f"{shown}: the database driver is not installed ({exc}); for PostgreSQL "
                 "install gpc-middleware[sqlalchemy], which brings psycopg 3"
             ) from exc
+        if self._engine.dialect.name == "sqlite":
+            # As the stdlib log does: WAL, so that an export does not block the writer.
+            event.listen(self._engine, "connect", _use_wal)
         self._shown = shown
         self._schema_lock = threading.Lock()
         self._schema_ready = False
@@ -231,6 +235,14 @@ class SQLAlchemyConsentLog:
     def close(self) -> None:
         self._closed = True
         self._engine.dispose()
+
+
+def _use_wal(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> None:
