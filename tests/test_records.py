@@ -35,6 +35,7 @@ from gpc_middleware.records import (
     NullConsentLog,
     RecorderStats,
     SqliteConsentLog,
+    _record_row,
     open_consent_log,
 )
 
@@ -44,6 +45,7 @@ from .records_support import (
     POSTGRES_CTL,
     POSTGRES_URL,
     T0,
+    DatabaseDown,
     FaultyLog,
     GatedLog,
     make_event,
@@ -158,6 +160,8 @@ def test_categories_are_a_read_only_snapshot() -> None:
         pytest.param({"effective": {"analytics": "yes"}}, "must be a bool", id="str-category"),
         pytest.param({"chosen": {"": True}}, "invalid category", id="empty-category"),
         pytest.param({"effective": ["analytics"]}, "must be a mapping", id="list-categories"),
+        pytest.param({"consent_id": 7}, "consent_id must be a string", id="int-id"),
+        pytest.param({"time": "2026-01-15T12:00:00Z"}, "must be a datetime", id="str-time"),
     ],
 )
 def test_invalid_events_are_refused(changes: dict[str, Any], message: str) -> None:
@@ -385,6 +389,60 @@ def test_relative_sqlite_path_is_fixed_when_opened(
     log.write([make_record()])
     assert (tmp_path / "consents.db").exists()
     log.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "settings", "message"),
+    [
+        pytest.param(":memory:", {}, "needs a file path", id="memory"),
+        pytest.param("", {}, "needs a file path", id="empty"),
+        pytest.param("x.db", {"busy_timeout": -1}, "must not be negative", id="busy-timeout"),
+    ],
+)
+def test_sqlite_log_arguments(path: str, settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        SqliteConsentLog(path, **settings)
+
+
+def test_closed_sqlite_log_refuses_export(sqlite_url: str) -> None:
+    log = open_consent_log(sqlite_url)
+    log.close()
+    with pytest.raises(ValueError, match="closed"):
+        log.export()
+    assert repr(log).startswith("SqliteConsentLog('/")
+
+
+def test_portable_insert_skips_stored_ids(tmp_path: Path) -> None:
+    # The path for databases without ON CONFLICT, run here on SQLite.
+    from gpc_middleware.records_sqlalchemy import _insert_new_portably
+
+    log = open_consent_log(f"sqlite+pysqlite:///{tmp_path}/p.db")
+    log.write([make_record(0)])
+    rows = [_record_row(make_record(n)) for n in range(3)]
+    with log.engine.begin() as connection:  # type: ignore[attr-defined]
+        _insert_new_portably(connection, rows)
+        _insert_new_portably(connection, rows[:1])  # nothing new: no statement
+    assert list(log.export()) == [make_record(n) for n in range(3)]
+    log.close()
+
+
+def test_times_on_a_backend_without_time_zones() -> None:
+    # MySQL-like backends store naive UTC; what comes back is taken as UTC.
+    from sqlalchemy.dialects import mysql
+
+    from gpc_middleware.records_sqlalchemy import _UTCDateTime
+
+    dialect = mysql.dialect()
+    column_type = _UTCDateTime()
+    paris = timezone(timedelta(hours=1))
+    stored = column_type.process_bind_param(datetime(2026, 1, 15, 13, tzinfo=paris), dialect)
+    assert stored == datetime(2026, 1, 15, 12)
+    assert column_type.process_result_value(stored, dialect) == T0
+    assert column_type.process_result_value(T0.astimezone(paris), dialect) == T0
+    assert column_type.process_bind_param(None, dialect) is None
+    assert column_type.process_result_value(None, dialect) is None
+    with pytest.raises(ValueError, match="not a datetime"):
+        column_type.process_result_value(12, dialect)
 
 
 def test_null_log() -> None:
@@ -758,6 +816,23 @@ def test_retention_is_applied_when_the_writer_starts(log: ConsentLog) -> None:
     recorder(make_event(consent_id="new", time=now))
     assert recorder.flush(timeout=20)
     assert [r.consent_id for r in log.export()] == [recent.consent_id, "new"]
+    assert recorder.close()
+
+
+def test_failed_purge_is_counted_and_writing_goes_on(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    class PurgeFails(FaultyLog):
+        def purge(self, older_than: datetime) -> int:
+            raise DatabaseDown("permission denied for table gpc_consent_records")
+
+    log = PurgeFails(open_consent_log(sqlite_url))
+    recorder = recorder_for(log, retention=timedelta(days=30))
+    recorder(make_event())
+    assert recorder.flush(timeout=20)
+    assert (recorder.stats.written, recorder.stats.errors) == (1, 1)
+    assert any("purging consent records" in r.getMessage() for r in caplog.records)
+    assert "ConsentRecorder(FaultyLog" not in repr(recorder)
     assert recorder.close()
 
 

@@ -259,13 +259,21 @@ def _insert_new(connection: Connection, rows: list[dict[str, Any]]) -> None:
             rows,
         )
     else:
-        # Portable form: the ids are random, so only this writer's own retry can collide.
-        ids = [row["record_id"] for row in rows]
-        stored = set(
-            connection.scalars(
-                select(consent_records.c.record_id).where(consent_records.c.record_id.in_(ids))
-            )
+        _insert_new_portably(connection, rows)
+
+
+def _insert_new_portably(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """:func:`_insert_new` for databases without ``ON CONFLICT DO NOTHING``.
+
+    Reads which ids are stored, then inserts the others: the ids are random, so only this
+    writer's own retry can collide, and it runs in one transaction at a time.
+    """
+    ids = [row["record_id"] for row in rows]
+    stored = set(
+        connection.scalars(
+            select(consent_records.c.record_id).where(consent_records.c.record_id.in_(ids))
         )
-        new_rows = [row for row in rows if row["record_id"] not in stored]
-        if new_rows:
-            connection.execute(insert(consent_records), new_rows)
+    )
+    new_rows = [row for row in rows if row["record_id"] not in stored]
+    if new_rows:
+        connection.execute(insert(consent_records), new_rows)
