@@ -54,6 +54,14 @@ _gpc_pg_setup() (
         as_owner() { "$@"; }
     fi
 
+    if [[ "${1:-}" == stop ]]; then
+        if [[ -x "$dir/ctl" ]] && "$dir/ctl" status; then
+            "$dir/ctl" stop
+            log "stopped"
+        fi
+        exit 0
+    fi
+
     mkdir -p "$dir"
     chown "$owner" "$dir"
     chmod 700 "$dir"
@@ -70,7 +78,9 @@ _gpc_pg_setup() (
         as_owner "$bindir/initdb" -D "$data" -U postgres --pwfile="$pwfile" \
             --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --no-locale >/dev/null
         rm -f "$pwfile"
-        port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+        # A free port, chosen by the kernel.
+        py="$(command -v python3 || command -v python)"
+        port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
         printf '%s\n' "$port" >"$port_file"
         # Local (unix socket) access is for this script only: the socket lives in the
         # private directory. Clients connect over TCP with the password.
@@ -95,14 +105,6 @@ case "\${1:-}" in
 esac
 EOF
     chmod 755 "$ctl"
-
-    if [[ "${1:-}" == stop ]]; then
-        if "$ctl" status; then
-            "$ctl" stop
-            log "stopped"
-        fi
-        exit 0
-    fi
 
     if "$ctl" status; then
         log "already running on 127.0.0.1:$port"
