@@ -158,15 +158,32 @@ def test_categories_are_a_read_only_snapshot() -> None:
         pytest.param({"kind": "maybe"}, "kind must be one of", id="bad-kind"),
         pytest.param({"gpc": 1}, "gpc must be a bool", id="int-gpc"),
         pytest.param({"effective": {"analytics": "yes"}}, "must be a bool", id="str-category"),
-        pytest.param({"chosen": {"": True}}, "invalid category", id="empty-category"),
+        pytest.param(
+            {"chosen": {"": True}}, "category name must not be empty", id="empty-category"
+        ),
         pytest.param({"effective": ["analytics"]}, "must be a mapping", id="list-categories"),
         pytest.param({"consent_id": 7}, "consent_id must be a string", id="int-id"),
+        # What a database would refuse must never reach the writer, or it would retry forever.
+        pytest.param({"consent_id": "c\x00"}, "NUL character", id="nul"),
+        pytest.param({"policy_version": "v\ud800"}, "not valid Unicode", id="surrogate"),
+        pytest.param({"effective": {"a\x00": True}}, "NUL character", id="nul-category"),
+        pytest.param(
+            {"time": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))},
+            "out of range",
+            id="time-out-of-range",
+        ),
         pytest.param({"time": "2026-01-15T12:00:00Z"}, "must be a datetime", id="str-time"),
     ],
 )
 def test_invalid_events_are_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ConsentRecord.from_event(make_event(**changes))
+
+
+def test_record_id_length_is_bounded() -> None:
+    ConsentRecord.from_event(make_event(), record_id="r" * 64)
+    with pytest.raises(ValueError, match="longer than 64"):
+        ConsentRecord.from_event(make_event(), record_id="r" * 65)
 
 
 @pytest.mark.parametrize(
@@ -189,12 +206,14 @@ def test_json_line_round_trip(event: Any) -> None:
     assert json.loads(line)["time"] == "2026-01-15T12:00:00.000000+00:00"
 
 
-_names = st.text(min_size=1, max_size=40)
+# Any text a database can store: everything but NUL and lone surrogates.
+_text = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
+_names = st.text(_text, min_size=1, max_size=40)
 
 
 @given(
     consent_id=_names,
-    policy_version=st.text(max_size=40),
+    policy_version=st.text(_text, max_size=40),
     time=st.datetimes(
         min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.timezones()
     ),
@@ -247,6 +266,20 @@ def test_write_then_export_in_time_order(log: ConsentLog) -> None:
     log.write(records[5:])
     log.write(records[:5])
     assert list(log.export()) == records
+
+
+def test_any_storable_text_round_trips(log: ConsentLog) -> None:
+    odd = "été ✓ 同意 \U0001f36a \u202eRTL\t\n'\"; DROP TABLE x; --"
+    record = make_record(
+        0,
+        consent_id=odd[:255],
+        policy_version=odd,
+        user_agent_hash=odd,
+        chosen={odd: True, "%": False},
+        effective={odd: True, "_": False},
+    )
+    log.write([record])
+    assert list(log.export(consent_id=odd)) == [record]
 
 
 def test_schema_is_created_on_first_use(log: ConsentLog) -> None:

@@ -83,6 +83,9 @@ TABLE_NAME: Final = "gpc_consent_records"
 #: record that could never be stored would block the writer's retries.
 MAX_TEXT_LENGTH: Final = 255
 
+#: The longest ``record_id`` (a random one is 32 hexadecimal digits).
+MAX_RECORD_ID_LENGTH: Final = 64
+
 _EVENT_KINDS: Final[tuple[str, ...]] = get_args(EventKind)
 
 _JSON_FIELDS: Final = (
@@ -130,7 +133,7 @@ class ConsentRecord:
     user_agent_hash: str | None
 
     def __post_init__(self) -> None:
-        _check_text("record_id", self.record_id)
+        _check_text("record_id", self.record_id, max_length=MAX_RECORD_ID_LENGTH)
         _check_text("consent_id", self.consent_id)
         _check_text("policy_version", self.policy_version, allow_empty=True)
         _check_text("mode", self.mode)
@@ -218,13 +221,23 @@ class ConsentRecord:
         return cls(**{**data, "time": _parse_iso(time_text, "time")})
 
 
-def _check_text(name: str, value: object, *, allow_empty: bool = False) -> None:
+def _check_text(
+    name: str, value: object, *, allow_empty: bool = False, max_length: int = MAX_TEXT_LENGTH
+) -> None:
+    """Refuse what a database would refuse, so that no record can block the writer."""
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, got {type(value).__name__}")
     if not value and not allow_empty:
         raise ValueError(f"{name} must not be empty")
-    if len(value) > MAX_TEXT_LENGTH:
-        raise ValueError(f"{name} is longer than {MAX_TEXT_LENGTH} characters")
+    if len(value) > max_length:
+        raise ValueError(f"{name} is longer than {max_length} characters")
+    # PostgreSQL text cannot hold NUL; no driver can encode a lone surrogate.
+    if "\x00" in value:
+        raise ValueError(f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid Unicode text") from None
 
 
 def _categories(value: object, name: str) -> Mapping[str, bool]:
@@ -232,8 +245,7 @@ def _categories(value: object, name: str) -> Mapping[str, bool]:
         raise ValueError(f"{name} must be a mapping of category to bool")
     copy = dict(value)  # a snapshot: later changes to the event's mapping do not reach us
     for category, allowed in copy.items():
-        if not isinstance(category, str) or not 0 < len(category) <= MAX_TEXT_LENGTH:
-            raise ValueError(f"{name} has an invalid category name {category!r}")
+        _check_text(f"{name} category name", category)
         if not isinstance(allowed, bool):
             raise ValueError(f"{name}[{category!r}] must be a bool")
     return MappingProxyType(copy)
@@ -244,7 +256,10 @@ def _utc(value: object, name: str) -> datetime:
         raise ValueError(f"{name} must be a datetime")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00
+        raise ValueError(f"{name} is out of range in UTC") from None
 
 
 def _iso(value: datetime) -> str:
@@ -382,7 +397,7 @@ def _check_filters(since: datetime | None, consent_id: str | None) -> datetime |
 _SQLITE_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS {TABLE_NAME} (
     id INTEGER PRIMARY KEY,
-    record_id VARCHAR(32) NOT NULL UNIQUE,
+    record_id VARCHAR(64) NOT NULL UNIQUE,
     consent_id VARCHAR(255) NOT NULL,
     time VARCHAR(32) NOT NULL,
     kind VARCHAR(16) NOT NULL,

@@ -40,6 +40,7 @@ from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from gpc_middleware.records import (
+    MAX_RECORD_ID_LENGTH,
     MAX_TEXT_LENGTH,
     TABLE_NAME,
     ConsentRecord,
@@ -103,7 +104,7 @@ consent_records: Final = Table(
     _metadata,
     # BIGINT on servers; SQLite's rowid alias must be spelt INTEGER.
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("record_id", String(32), nullable=False, unique=True),
+    Column("record_id", String(MAX_RECORD_ID_LENGTH), nullable=False, unique=True),
     Column("consent_id", String(MAX_TEXT_LENGTH), nullable=False),
     Column("time", _UTCDateTime(), nullable=False),
     Column("kind", String(16), nullable=False),
