@@ -7,6 +7,7 @@ the stop-and-restart case also needs ``GPC_TEST_POSTGRES_CTL``, which that scrip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import importlib.util
 import json
@@ -371,7 +372,7 @@ def test_closed_log_refuses_use(db_url: str) -> None:
 def test_indexes_on_time_and_consent_id(log: ConsentLog) -> None:
     log.write([make_record()])
     if isinstance(log, SqliteConsentLog):
-        with sqlite3.connect(log.path) as connection:
+        with contextlib.closing(sqlite3.connect(log.path)) as connection:
             rows = connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'index'"
             ).fetchall()
@@ -390,7 +391,7 @@ def test_sqlite_log_uses_wal(sqlite_url: str) -> None:
     log = open_consent_log(sqlite_url)
     log.write([make_record()])
     assert isinstance(log, SqliteConsentLog)
-    with sqlite3.connect(log.path) as connection:
+    with contextlib.closing(sqlite3.connect(log.path)) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     log.close()
 
