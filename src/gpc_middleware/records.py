@@ -674,6 +674,11 @@ class ConsentRecorder:
     ``retry_initial`` seconds, doubling up to ``retry_max``, with jitter so that many
     workers do not retry in step; ``shutdown_timeout`` is how long :meth:`close` (and so
     interpreter exit) waits for pending records by default.
+
+    Writes are retried without limit: an outage of any length loses nothing up to
+    ``maxsize``. An error that does not pass (a table altered by hand, revoked privileges)
+    therefore keeps the queue full; each retry logs a warning naming it, and new events
+    are dropped and counted until it is fixed.
     """
 
     def __init__(
