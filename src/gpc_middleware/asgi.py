@@ -35,6 +35,8 @@ class GPCMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan" and self.policy.recorder is not None:
+                send = _FlushOnShutdown(send, self.policy)
             await self.app(scope, receive, send)
             return
         engine = self.engine
@@ -69,6 +71,22 @@ class GPCMiddleware:
         await self.app(scope, receive, _HeaderAppender(send, extra))
         for pending in engine.notify(amendment.events):
             await pending
+
+
+class _FlushOnShutdown:
+    """Lifespan ``send`` wrapper: writes every pending consent record before the server stops."""
+
+    __slots__ = ("_policy", "_send")
+
+    def __init__(self, send: Send, policy: ConsentPolicy) -> None:
+        self._send = send
+        self._policy = policy
+
+    async def __call__(self, message: Message) -> None:
+        recorder = self._policy.recorder
+        if message["type"] == "lifespan.shutdown.complete" and recorder is not None:
+            await recorder.aclose()
+        await self._send(message)
 
 
 class _HeaderAppender:

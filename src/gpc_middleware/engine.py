@@ -168,13 +168,21 @@ class ConsentEngine:
         ]
 
     def notify(self, events: tuple[ConsentEvent, ...]) -> list[Awaitable[None]]:
-        """Call ``policy.on_change`` for each event; return what it returned that must be awaited.
+        """Record each event in the consent log and call ``policy.on_change`` with it.
+
+        Returns what ``on_change`` returned that must be awaited.
 
         A failing callback is logged, never raised into the visitor's request:
         the visitor's choice is already made and answered.
         """
+        if not events:
+            return []
+        recorder = self.policy.recorder
+        if recorder is not None:
+            for event in events:
+                recorder(event)  # queues only; never blocks, never raises
         callback = self.policy.on_change
-        if callback is None or not events:
+        if callback is None:
             return []
         pending: list[Awaitable[None]] = []
         for event in events:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Final, Literal
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Final, Literal
 
 from .categories import OPTIONAL_CATEGORIES, Category, check_category
 from .consent import Mode
@@ -21,6 +21,9 @@ from .events import ConsentEvent
 from .i18n import build_catalogs
 from .jurisdiction import ModeResolver
 from .request import CookieReader, Headers
+
+if TYPE_CHECKING:
+    from .records import ConsentLog, ConsentRecorder
 
 SameSite = Literal["lax", "strict", "none"]
 ChangeCallback = Callable[[ConsentEvent], "Awaitable[None] | None"]
@@ -62,6 +65,8 @@ class ConsentPolicy:
     languages: Sequence[str] | None = None
     language: str | None = None
     privacy_policy_url: str | None = None
+    consent_log: str | ConsentLog | None = field(default=None, repr=False)
+    consent_log_retention: timedelta | None = timedelta(days=731)
 
     # Derived once, in __post_init__.
     codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
@@ -70,6 +75,7 @@ class ConsentPolicy:
     read_cookie: CookieReader = field(init=False, repr=False, compare=False)
     form_tokens: FormTokens = field(init=False, repr=False, compare=False)
     catalogs: Mapping[str, Mapping[str, str]] = field(init=False, repr=False, compare=False)
+    recorder: ConsentRecorder | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -143,6 +149,20 @@ class ConsentPolicy:
             raise ValueError(
                 "privacy_policy_url must be a path such as '/privacy' or an http(s) URL"
             )
+        set_(self, "recorder", self._recorder())
+
+    def _recorder(self) -> ConsentRecorder | None:
+        """The background writer of the consent log, if one is configured (records are a subscriber of events)."""
+        if self.consent_log is None:
+            return None
+        from .records import ConsentRecorder, open_consent_log  # sqlite3 only when asked for
+
+        log = (
+            open_consent_log(self.consent_log)
+            if isinstance(self.consent_log, str)
+            else self.consent_log
+        )
+        return ConsentRecorder(log, retention=self.consent_log_retention)
 
     @property
     def optional_categories(self) -> tuple[Category, ...]:
