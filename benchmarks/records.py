@@ -26,13 +26,16 @@ on and off (target: at most 10% lower).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+from gpc_middleware import ConsentPolicy, GPCMiddleware
 from gpc_middleware.events import ConsentEvent
 from gpc_middleware.records import (
     ConsentLog,
@@ -193,7 +196,102 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {name:<45} {value:8.0f} records/s")
     whole = 1e6 / best_rate["recorder -> SQLite, until flushed"]
     print(f"  {'process time per event, writer included':<45} {whole:8.2f} us")
+    print_middleware_throughput(args.rounds)
     return 0
+
+
+# --- requests per second through the middleware, log off versus on -----------------------------
+
+REQUESTS_PER_ROUND = 4_000
+
+
+def _asgi_requests(every_nth_choice: int) -> list[tuple[dict[str, Any], bytes]]:
+    """A request mix: page views with a cookie, and every ``every_nth_choice``-th one a choice."""
+    mix: list[tuple[dict[str, Any], bytes]] = []
+    for i in range(REQUESTS_PER_ROUND):
+        headers = [(b"host", b"jobs.example"), (b"sec-fetch-site", b"same-origin")]
+        if i % every_nth_choice == 0:
+            body = b'{"all": true}' if i % 2 else b'{"all": false}'
+            headers.append((b"content-type", b"application/json"))
+            scope = {
+                "type": "http",
+                "method": "PUT",
+                "path": "/_consent",
+                "scheme": "https",
+                "headers": headers,
+            }
+        else:
+            body = b""
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": "/",
+                "scheme": "https",
+                "headers": headers,
+            }
+        mix.append((scope, body))
+    return mix
+
+
+async def _page(scope: Any, receive: Any, send: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"jobs"})
+
+
+def _requests_per_second(policy: ConsentPolicy, mix: list[tuple[dict[str, Any], bytes]]) -> float:
+    middleware = GPCMiddleware(_page, policy=policy)
+
+    async def drive() -> float:
+        async def send(message: Any) -> None:
+            return None
+
+        start = time.perf_counter()
+        for scope, body in mix:
+
+            async def receive(body: bytes = body) -> dict[str, Any]:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await middleware(dict(scope), receive, send)
+        return len(mix) / (time.perf_counter() - start)
+
+    rate = asyncio.run(drive())
+    if policy.recorder is not None:
+        policy.recorder.close()  # what is queued is written: the log's work is counted in full
+    return rate
+
+
+def print_middleware_throughput(rounds: int) -> None:
+    print(
+        f"\nrequests/s through GPCMiddleware, {REQUESTS_PER_ROUND} requests per round, best of {rounds}:"
+    )
+    for label, nth in (
+        ("1 request in 20 changes consent", 20),
+        ("every request changes consent", 1),
+    ):
+        mix = _asgi_requests(nth)
+        best = {"log off": 0.0, "log on (SQLite)": 0.0}
+        for _ in range(rounds):
+            with tempfile.TemporaryDirectory() as directory:
+                off = ConsentPolicy(secret_key="benchmark-secret-key-0123456789")
+                on = ConsentPolicy(
+                    secret_key="benchmark-secret-key-0123456789",
+                    consent_log=f"sqlite:///{Path(directory) / 'consents.db'}",
+                )
+                best["log off"] = max(best["log off"], _requests_per_second(off, mix))
+                best["log on (SQLite)"] = max(
+                    best["log on (SQLite)"], _requests_per_second(on, mix)
+                )
+        change = best["log on (SQLite)"] / best["log off"] - 1
+        print(
+            f"  {label:<34} off {best['log off']:8.0f}/s   on {best['log on (SQLite)']:8.0f}/s"
+            f"   {change:+.1%} (target: no lower than -10%)"
+        )
 
 
 if __name__ == "__main__":
