@@ -39,9 +39,13 @@ def find_chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium shared by the session (a ``playwright.sync_api.Browser``)."""
+    """A headless Chromium for one test module (a ``playwright.sync_api.Browser``).
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in
+    this thread while it is open, and later tests need to run loops of their own.
+    """
     executable = find_chromium()
     if executable is None:
         pytest.skip("no Chromium found (/usr/bin/chromium or $GPC_CHROMIUM); run .ci/browser.sh")
