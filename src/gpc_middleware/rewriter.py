@@ -185,16 +185,28 @@ _ATTR_RE: Final = re.compile(
     rb"([^\t\n\f\r />][^\t\n\f\r />=]*+)(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
     rb"(\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>)|\Z))?"
 )
+# Everything between two candidate positions, tokenised exactly: used only when a
+# candidate might sit inside an attribute value (see TagStripper._containing).
+_WALK_RE: Final = re.compile(
+    rb"(?:[^<]++|<(?![a-zA-Z/!?])"
+    rb"|<[a-zA-Z][^\t\n\f\r />]*+(?:[\t\n\f\r /]*+" + _ATTR_ITEM + rb")*+[\t\n\f\r /]*+>"
+    rb"|</[a-zA-Z][^\t\n\f\r />]*+(?:[\t\n\f\r /]*+" + _ATTR_ITEM + rb")*+[\t\n\f\r /]*+>"
+    rb"|<!---?>|<!--(?:[^-]++|-(?!-!?>))*+--!?>"
+    rb"|</(?![a-zA-Z])[^>]*+>|<[!?](?!--)[^>]*+>)*+"
+)
+_BOGUS_RE: Final = re.compile(rb"<(?:/(?![a-zA-Z])|[!?])[^>]*+>")
+_QUOTES_BALANCED_RE: Final = re.compile(rb"[^\"']*+(?:(?:\"[^\"]*+\"|'[^']*+')[^\"']*+)*+")
 # Inside an element held for removal: every tag matters (open-element stack).
 _HELD_RE: Final = re.compile(rb"<(?:(!--)|([!?])|(/)?[a-zA-Z])")
 _COMMENT_END_RE: Final = re.compile(rb"--!?>")
 _GT_RE: Final = re.compile(rb">")
 # Script data (WHATWG 13.2.5.4 ff.): "<!--" enters the escaped state, where "<script"
 # enters the double-escaped state, in which "</script" does not end the element.
+_SCRIPT_CI: Final = rb"[sS][cC][rR][iI][pP][tT][\t\n\f\r />]"
 _SCRIPT_RES: Final = (
-    re.compile(rb"<!--|</(?i:script)[\t\n\f\r />]"),
-    re.compile(rb"-->|<(/?)(?i:script)[\t\n\f\r />]"),
-    re.compile(rb"-->|</(?i:script)[\t\n\f\r />]"),
+    re.compile(rb"<(?:!--|/" + _SCRIPT_CI + rb")"),
+    re.compile(rb"-->|<(/?)" + _SCRIPT_CI),
+    re.compile(rb"-->|</" + _SCRIPT_CI),
 )
 _SCRIPT_LOOKBACK: Final = 8  # len(b"</script") - 1: a terminator may straddle chunks
 
@@ -223,8 +235,19 @@ _HTML_WS: Final = "\t\n\f\r "
 _CONSENT_SPLIT: Final = re.compile(r"[\s,]+")
 
 
+def _ci(word: str) -> bytes:
+    """``word`` as a case-insensitive regex built from byte classes (``[sS][cC]...``).
+
+    ``re`` runs literal-first alternatives much faster than ``(?i:...)`` groups.
+    """
+    return b"".join(
+        b"[" + ch.upper().encode() + ch.encode() + b"]" if ch.isalpha() else re.escape(ch.encode())
+        for ch in word
+    )
+
+
 def _raw_end_re(name: str) -> re.Pattern[bytes]:
-    return re.compile(b"</(?i:" + re.escape(name.encode()) + rb")[\t\n\f\r />]")
+    return re.compile(b"</" + _ci(name) + rb"[\t\n\f\r />]")
 
 
 _RAW_END_RES: Final = {name: _raw_end_re(name) for name in (*_RAW_TEXT, "iframe")}
@@ -248,30 +271,41 @@ class RewriteRules:
     activate: bool = True
     max_element_bytes: int = 256 * 1024
     candidate_re: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
+    candidate_ctx_re: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
     candidate_tags: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
+    # Bounded memo of decisions, per (allowed categories, mode): by raw start tag and by
+    # inline script text. Pages repeat the same tags; sharing the memo between the
+    # strippers of successive responses keeps small pages fast. Values are immutable.
+    _memo: dict[tuple[frozenset[str], str, str], dict[bytes, _Decision]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
         if self.max_element_bytes < 1024:
             raise ValueError("max_element_bytes must be at least 1024")
         checked: dict[str, dict[str, Category]] = {}
         for attr, values in self.consent_attributes.items():
             checked[attr.lower()] = {str(v): check_category(c) for v, c in values.items()}
         object.__setattr__(self, "consent_attributes", checked)
-        names = sorted({*_BASE_CANDIDATES, *self.catalog.marker_tags}, key=len, reverse=True)
-        object.__setattr__(self, "candidate_tags", frozenset(names))
-        raw = sorted({*_RAW_TEXT, "plaintext"}, key=len, reverse=True)
-        tag_names = b"|".join(re.escape(n.encode()) for n in [*names, *raw])
-        object.__setattr__(
-            self,
-            "candidate_re",
-            re.compile(
-                b"<(?:(!--)|([!?])"
-                b"|((?i:" + tag_names + rb"))(?=[\t\n\f\r />])"
-                rb"|(/?(?i:noscript|template))(?=[\t\n\f\r />])"
-                # any other tag whose attributes hold "<": parse it to skip it whole
-                rb"|[a-zA-Z](?:[^<>\"']++|\"[^\"<]*+\"|'[^'<]*+')*+[<\"'])"
-            ),
-        )
+        candidates = frozenset({*_BASE_CANDIDATES, *self.catalog.marker_tags})
+        object.__setattr__(self, "candidate_tags", candidates)
+        names = sorted({*candidates, *_RAW_TEXT, "plaintext", "noscript", "template"})
+        alternation = b"|".join(re.escape(n.encode()) for n in names)
+        # Lower-case literal names and "[A-Z]" (upper-case tags go to Python, which
+        # compares case-insensitively): literal-first alternatives let re skip most
+        # "<" with one comparison each; (?i:...) would be several times slower.
+        fast = b"<(?:[!?A-Z]|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+        object.__setattr__(self, "candidate_re", re.compile(fast))
+        # Inside <noscript>/<template>: also their end tags (and any upper-case end tag).
+        ctx = b"<(?:[!?A-Z]|/(?:noscript|template|[A-Z])|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+        object.__setattr__(self, "candidate_ctx_re", re.compile(ctx))
+
+    def _memo_for(self, allowed: frozenset[str], mode: str, kind: str) -> dict[bytes, _Decision]:
+        key = (allowed, mode, kind)
+        memo = self._memo.get(key)
+        if memo is None or len(memo) >= _MEMO_LIMIT:
+            if len(self._memo) > 64:
+                self._memo.clear()
+            memo = self._memo[key] = {}
+        return memo
 
     @classmethod
     def default(cls) -> RewriteRules:
@@ -294,37 +328,57 @@ class RewriteRules:
 
 
 class _Tag:
-    """A parsed start tag: raw bytes, lower-case name, first-wins attributes with spans."""
+    """A parsed start tag: raw bytes, lower-case name and first-wins attributes.
 
-    __slots__ = ("attrs", "name", "raw", "spans")
+    Attribute names are lower-cased ``str``; values are the raw bytes between the
+    quotes, decoded as Latin-1 (lossless; character references are decoded by
+    :meth:`value`). Attribute spans, needed only to rewrite the tag, are computed on
+    demand.
+    """
 
-    def __init__(self, match: re.Match[bytes]) -> None:
-        raw = match.group()
+    __slots__ = ("_spans", "attrs", "name", "raw")
+
+    def __init__(self, raw: bytes, name: str, attr_start: int, attr_end: int) -> None:
         self.raw = raw
-        self.name = match.group(1).decode("latin-1").lower()
-        start = match.start()
+        self.name = name
         attrs: dict[str, str] = {}
-        # name -> (item start, item end, name end, value start, value end)
-        spans: dict[str, tuple[int, int, int, int, int]] = {}
-        a0, a1 = match.span(2)
-        if a1 > a0:
-            for m in _ATTR_RE.finditer(raw, a0 - start, a1 - start):
-                key = m.group(1).decode("latin-1").lower()
-                if key in attrs:
+        if attr_end > attr_start:
+            for key, value in _ATTR_RE.findall(raw, attr_start, attr_end):
+                k = key.decode("latin-1").lower()
+                if k in attrs:
                     continue  # duplicate attribute: the first one wins (WHATWG)
-                value = m.group(2)
-                if value is None:
-                    attrs[key] = ""
-                    spans[key] = (m.start(), m.end(), m.end(1), m.end(), m.end())
-                    continue
-                v0, v1 = m.span(2)
                 if value[:1] in (b'"', b"'"):
                     value = value[1:-1]
-                    v0, v1 = v0 + 1, v1 - 1
-                attrs[key] = value.decode("latin-1")
-                spans[key] = (m.start(), m.end(), m.end(1), v0, v1)
+                attrs[k] = value.decode("latin-1")
         self.attrs = attrs
-        self.spans = spans
+        self._spans: dict[str, tuple[int, int, int, int, int]] | None = None
+
+    @classmethod
+    def from_match(cls, m: re.Match[bytes]) -> _Tag:
+        start = m.start()
+        a0, a1 = m.span(2)
+        return cls(m.group(), m.group(1).decode("latin-1").lower(), a0 - start, a1 - start)
+
+    @property
+    def spans(self) -> dict[str, tuple[int, int, int, int, int]]:
+        """name -> (item start, item end, name end, value start, value end) in ``raw``."""
+        if self._spans is None:
+            spans: dict[str, tuple[int, int, int, int, int]] = {}
+            m = _START_TAG_RE.match(self.raw)
+            if m is not None:
+                for a in _ATTR_RE.finditer(self.raw, m.start(2), m.end(2)):
+                    key = a.group(1).decode("latin-1").lower()
+                    if key in spans:
+                        continue
+                    if a.group(2) is None:
+                        spans[key] = (a.start(), a.end(), a.end(1), a.end(), a.end())
+                        continue
+                    v0, v1 = a.span(2)
+                    if self.raw[v0 : v0 + 1] in (b'"', b"'"):
+                        v0, v1 = v0 + 1, v1 - 1
+                    spans[key] = (a.start(), a.end(), a.end(1), v0, v1)
+            self._spans = spans
+        return self._spans
 
     def value(self, name: str) -> str | None:
         """Attribute value with character references decoded (latin-1 view of the bytes)."""
@@ -398,6 +452,7 @@ _HELD: Final = 4  # inside an element being removed: open-element stack
 _PASS_TAG: Final = 5  # an over-long tag being passed through (mini tokenizer)
 _PASS_ALL: Final = 6  # after an internal error: everything passes unchanged
 
+_MEMO_LIMIT: Final = 4096  # entries per memo before it is started afresh
 _WAIT: Final = -1
 _CHANGED: Final = -2
 
@@ -425,7 +480,9 @@ _T_REGEX: Final = {
 
 
 class _Decision:
-    __slots__ = ("action", "categories", "google", "new_tag", "reason", "vendor")
+    """What to do with a candidate start tag; cached per stripper by the tag's bytes."""
+
+    __slots__ = ("action", "activate", "categories", "google", "marked", "new_tag", "reason", "vendor")
 
     def __init__(
         self,
@@ -434,14 +491,19 @@ class _Decision:
         reason: str = "",
         vendor: str = "",
         new_tag: bytes = b"",
+        *,
         google: bool = False,
+        marked: bool = False,
+        activate: bool = False,
     ) -> None:
         self.action = action
         self.categories = categories
         self.reason = reason
         self.vendor = vendor
         self.new_tag = new_tag
-        self.google = google
+        self.google = google  # a Google tag: the consent-mode snippet goes before it
+        self.marked = marked  # decided by a consent-manager attribute
+        self.activate = activate  # new_tag switches an inert element on
 
 
 _KEEP_DECISION: Final = _Decision(_KEEP)
@@ -498,9 +560,25 @@ class TagStripper:
         self.removed = 0
         self.activated = 0
         self._catalog = rules.catalog
-        self._candidate_re = rules.candidate_re
-        self._marker_re = rules.catalog.marker_token_pattern
         self._max = rules.max_element_bytes
+        self._interesting = rules.candidate_tags | _RAW_TEXT | {"plaintext", "noscript", "template"}
+        # marker tokens (class tokens, attribute names) whose presence needs a look
+        self._marker_tokens = tuple(
+            sorted(
+                {
+                    (m.value if m.attribute == "class" else m.attribute).encode()
+                    for m in self._catalog.markers
+                    if m.tag is None
+                }
+            )
+        )
+        self._marker_maxlen = max(map(len, self._marker_tokens), default=1)
+        self._marker_positions: list[int] = []  # absolute offsets of tokens, sorted
+        self._marker_i = 0  # first entry of _marker_positions not yet passed
+        self._marker_until = 0  # absolute offset up to which tokens were collected
+        self._marker_end = 0  # absolute end of the buffer when they were collected
+        self._decisions = rules._memo_for(self.allowed, mode, "tags")  # by raw start tag
+        self._texts = rules._memo_for(self.allowed, mode, "texts")  # by inline script text
 
         self._buf = b""
         self._base = 0  # absolute offset of _buf[0]
@@ -524,8 +602,6 @@ class TagStripper:
         self._tag_state = _T_BEFORE_NAME
         self._noscript = 0
         self._template = 0
-        self._marker_next = -1  # absolute offset of the next marker token, or -1
-        self._marker_scanned = 0  # absolute offset up to which tokens were searched
 
     # -- public API -----------------------------------------------------------------
 
@@ -555,14 +631,14 @@ class TagStripper:
         return out[0] if len(out) == 1 else b"".join(out)
 
     def _emit(self, i: int) -> None:
+        """Output ``_buf[_done:i]``. Kept bytes are emitted lazily, in as few slices as
+        possible: only before an insertion, a drop or a hold, and at the end of a feed."""
         if i > self._done:
             self._out.append(self._buf[self._done : i])
             self._done = i
 
     def _sink_to(self, i: int) -> None:
-        if self._sink == _EMIT:
-            self._emit(i)
-        elif self._sink == _DROP and i > self._done:
+        if self._sink == _DROP and i > self._done:
             self._done = i
 
     def _warn(self, what: str, start: int) -> None:
@@ -581,9 +657,10 @@ class TagStripper:
         except Exception:  # pragma: no cover - defensive: never break a response
             logger.exception("tag stripper failed; passing the rest through unchanged")
             self._out.append(self._buf[self._done :])
+            self._base += len(self._buf)
             self._buf = b""
-            self._base += self._done
             self._done = self._pos = 0
+            self._pending = None
             self._state = _PASS_ALL
             return
         if final:
@@ -612,32 +689,47 @@ class TagStripper:
             elif state == _PASS_TAG:
                 more = self._pass_tag(final)
             else:  # _PASS_ALL
-                self._emit(len(self._buf))
                 self._pos = len(self._buf)
+                self._emit(self._pos)
                 return
-            if not more:
-                if final:
-                    self._at_eof()
-                    return
-                if len(self._buf) - self._done > self._max:
-                    self._release()
-                    continue
+            if more:
+                continue
+            if final:
+                self._at_eof()
                 return
+            if self._sink == _EMIT and self._state != _HELD:
+                self._emit(self._pos)
+            if len(self._buf) - self._done > self._max:
+                self._release()
+                continue
+            return
 
     # -- text -----------------------------------------------------------------------
 
     def _text(self, final: bool) -> bool:
+        """Scan text; return False when more input is needed, True on a state change.
+
+        The loop handles the frequent cases in place -- a candidate kept unchanged
+        (including the body of a kept script, iframe or raw-text element when its end
+        is in the buffer), a comment -- and hands everything else to the state machine.
+        """
         buf = self._buf
         n = len(buf)
-        search = self._candidate_re.search
         pos = self._pos
+        in_ctx = bool(self._noscript or self._template)
+        fast = self.rules.candidate_ctx_re if in_ctx else self.rules.candidate_re
+        search = fast.search
+        decisions = self._decisions
+        interesting = self._interesting
+        has_markers = bool(self._marker_tokens)
+        snippet_pending = self._snippet is not None
         m = search(buf, pos)
         while True:
             if m is not None and m.start() < pos:
                 m = search(buf, pos)
             p = m.start() if m is not None else n
-            if self._marker_re is not None:
-                t = self._next_marker(pos, n)
+            if has_markers:
+                t = self._next_marker(pos, p)
                 if t < p:
                     resume = self._marker_at(pos, t, final)
                     if resume == _WAIT:
@@ -647,154 +739,276 @@ class TagStripper:
                     pos = resume
                     continue
             if m is None:
-                keep = n if final else self._text_tail(pos, n)
-                self._emit(keep)
-                self._pos = keep
+                self._pos = n if final else self._text_tail(pos, n)
                 return False
-            group = m.lastindex
-            if group == 1:  # comment
-                self._emit(p)
-                self._enter_raw(_COMMENT_END_RE, p + 2, 3, _AFTER_TEXT, _EMIT)
-                return True
-            if group == 2:  # <!...> or <?...>: bogus comment (or doctype) up to ">"
-                self._emit(p)
-                if buf[p + 1] == 0x21 and n - p < 4 and not final:  # maybe "<!--" split
+            # Is this "<" really markup? It may sit in an attribute value of a tag the
+            # fast regex does not look at (<div data-x='<script ...>'>).
+            c = self._containing(pos, p)
+            if c != -1:
+                end = self._construct_end(c)
+                if end == -1:
+                    self._pos = n if final else c
+                    return False
+                pos = end
+                continue
+            second = buf[p + 1] if p + 1 < n else -1
+            if second == 0x21:  # "<!"
+                if buf.startswith(b"<!--", p):
+                    e = _COMMENT_END_RE.search(buf, p + 2)
+                    if e is not None:
+                        pos = e.end()
+                        continue
+                    self._enter_raw(_COMMENT_END_RE, p + 2, 3, _AFTER_TEXT, _EMIT)
+                    return True
+                if n - p < 4 and not final:  # "<!" or "<!-" might become "<!--"
                     self._pos = p
                     return False
                 self._enter_raw(_GT_RE, p + 2, 0, _AFTER_TEXT, _EMIT)
                 return True
-            if group == 4 and buf[p + 1] == 0x2F:  # </noscript or </template
+            if second == 0x3F:  # "<?": bogus comment
+                self._enter_raw(_GT_RE, p + 2, 0, _AFTER_TEXT, _EMIT)
+                return True
+            if second == 0x2F:  # "</": end tag (only looked for inside noscript/template)
                 em = _END_TAG_RE.match(buf, p)
                 if em is None:
-                    if final:
-                        pos = p + 2
-                        continue
-                    self._emit(p)
-                    self._pos = p
+                    self._pos = n if final else p
                     return False
-                if buf[p + 2] in b"nN":
+                name = _tag_name(em.group())
+                if name == "noscript":
                     self._noscript = max(0, self._noscript - 1)
-                else:
+                elif name == "template":
                     self._template = max(0, self._template - 1)
                 pos = em.end()
+                if in_ctx and not (self._noscript or self._template):
+                    in_ctx = False
+                    search = self.rules.candidate_re.search
+                m = search(buf, pos)
                 continue
             tm = _START_TAG_RE.match(buf, p)
             if tm is None:
-                if final:
-                    pos = p + 1  # end of input inside a tag: pass it through
-                    continue
-                self._emit(p)
-                self._pos = p
+                # unfinished tag (end of input: pass it through)
+                self._pos = n if final else p
                 return False
-            tag = _Tag(tm)
-            if group == 4:
-                if tag.name == "noscript":
+            name = tm.group(1).decode("latin-1").lower()
+            if name not in interesting:
+                pos = tm.end()  # an upper-case ordinary tag
+                continue
+            if name == "noscript" or name == "template":
+                if name == "noscript":
                     self._noscript += 1
                 else:
                     self._template += 1
+                if not in_ctx:
+                    in_ctx = True
+                    search = self.rules.candidate_ctx_re.search
                 pos = tm.end()
+                m = search(buf, pos)
                 continue
-            if group is None and self._catalog.match_marker(tag.name, tag.attrs) is None:
-                pos = tm.end()  # some other tag holding "<": skip it whole
+            decision = decisions.get(tm.group())
+            if (
+                decision is not None
+                and decision.action == _KEEP
+                and not (snippet_pending and (decision.google or decision.marked))
+            ):
+                # Kept unchanged: skip it, and the body of a raw-text element if its
+                # end tag is already here (else the state machine takes over).
+                end = tm.end()
+                if name == "script":
+                    e = _SCRIPT_RES[0].search(buf, end)
+                    if e is not None and buf[e.start() + 1] == 0x2F:
+                        et = _END_TAG_RE.match(buf, e.start())
+                        if et is not None:
+                            pos = et.end()
+                            continue
+                    self._enter_script(end, _EMIT, _AFTER_TEXT)
+                    return True
+                raw_end = _RAW_END_RES.get(name)
+                if raw_end is not None:
+                    e = raw_end.search(buf, end)
+                    if e is not None:
+                        et = _END_TAG_RE.match(buf, e.start())
+                        if et is not None:
+                            pos = et.end()
+                            continue
+                    self._enter_raw(raw_end, end, len(name) + 2, _AFTER_TEXT, _EMIT, True)
+                    return True
+                if name == "plaintext":
+                    self._enter_raw(_NEVER_RE, end, 0, _AFTER_TEXT, _EMIT)
+                    return True
+                pos = end
                 continue
-            self._emit(p)
-            self._start_tag(p, tag)
+            self._start_tag(p, tm, name)
             return True
 
+    def _containing(self, pos: int, x: int) -> int:
+        """-1 if ``x`` is in text context, else the start of the tag containing it.
+
+        ``pos`` is known to be in text context and no candidate "<" lies in between.
+        Decided cheaply in the usual case (the bytes before ``x`` back to the previous
+        ">" are plain text and that ">" closes a tag whose quotes balance), otherwise
+        by tokenising ``[pos, x)`` exactly.
+        """
+        buf = self._buf
+        g = buf.rfind(b">", pos, x)
+        if g == -1:
+            if buf.find(b"<", pos, x) == -1:
+                return -1
+        elif (
+            buf.find(b"<", g, x) == -1
+            and buf.find(b'"', g, x) == -1
+            and buf.find(b"'", g, x) == -1
+        ):
+            r = buf.rfind(b"<", pos, g)
+            if r == -1:
+                return -1
+            if (
+                buf.find(b'"', r, g) == -1 and buf.find(b"'", r, g) == -1
+            ) or _QUOTES_BALANCED_RE.fullmatch(buf, r, g) is not None:
+                return -1
+        w = _WALK_RE.match(buf, pos, x).end()  # type: ignore[union-attr]
+        return -1 if w >= x else w
+
+    def _construct_end(self, c: int) -> int:
+        """End of the tag, end tag or bogus comment starting at ``c``; -1 if unfinished."""
+        buf = self._buf
+        m = _START_TAG_RE.match(buf, c) or _END_TAG_RE.match(buf, c) or _BOGUS_RE.match(buf, c)
+        if m is None:
+            if buf.startswith(b"<!--", c):
+                e = _COMMENT_END_RE.search(buf, c + 2)
+                return -1 if e is None else e.end()
+            return -1
+        return m.end()
+
     def _text_tail(self, pos: int, n: int) -> int:
-        """Where the text that is surely final ends: before a possibly unfinished tag."""
+        """Where the surely final text ends: before a possibly unfinished construct."""
         buf = self._buf
         q = buf.rfind(b"<", pos)
         if q == -1:
             return n
+        c = self._containing(pos, q)
+        if c != -1:
+            return c if self._construct_end(c) == -1 else n
         if q + 1 >= n:
             return q
-        c = buf[q + 1]
-        if (0x41 <= c <= 0x5A) or (0x61 <= c <= 0x7A):
+        second = buf[q + 1]
+        if (0x41 <= second <= 0x5A) or (0x61 <= second <= 0x7A):
             return q if _START_TAG_RE.match(buf, q) is None else n
-        if c == 0x2F or c == 0x21:
+        if second in (0x2F, 0x21, 0x3F):
             return q if buf.find(b">", q) == -1 else n
         return n
 
-    def _next_marker(self, pos: int, n: int) -> int:
-        """Buffer index of the next marker token at or after ``pos`` (``n`` if none)."""
+    def _next_marker(self, pos: int, limit: int) -> int:
+        """Buffer index of the first marker token in ``[pos, limit)``, else ``limit``.
+
+        Token positions are collected once per feed (``bytes.find`` per token over the
+        new bytes) into a sorted list consumed from the front.
+        """
         base = self._base
-        nxt = self._marker_next
-        if nxt >= base + pos:
-            return nxt - base
-        start = max(pos, self._marker_scanned - base)
-        pattern = self._marker_re
-        m = pattern.search(self._buf, start) if pattern is not None else None
-        if m is None:
-            # a token may straddle the end: search again from 16 bytes back next time
-            self._marker_scanned = base + max(pos, n - 16)
-            self._marker_next = -1
-            return n
-        self._marker_next = base + m.start()
-        return m.start()
+        n = len(self._buf)
+        if self._marker_end != base + n:
+            self._collect_markers(n)
+        found = self._marker_positions
+        i = self._marker_i
+        while i < len(found) and found[i] < base + pos:
+            i += 1
+        self._marker_i = i
+        if i < len(found) and found[i] - base < limit:
+            return found[i] - base
+        return limit
+
+    def _collect_markers(self, n: int) -> None:
+        base = self._base
+        buf = self._buf
+        start = max(0, self._marker_until - base)
+        new: list[int] = []
+        for token in self._marker_tokens:
+            at = buf.find(token, start)
+            while at != -1:
+                new.append(base + at)
+                at = buf.find(token, at + 1)
+        found = self._marker_positions[self._marker_i :]
+        if new:
+            found = sorted(set(found).union(new))
+        self._marker_positions = found
+        self._marker_i = 0
+        # a token may straddle the end: search its possible start again next time
+        self._marker_until = base + max(start, n - self._marker_maxlen + 1)
+        self._marker_end = base + n
 
     def _marker_at(self, pos: int, t: int, final: bool) -> int:
         """Handle a marker token at ``t``; return where text scanning resumes.
 
         Returns ``_WAIT`` if the enclosing tag is unfinished, ``_CHANGED`` if it was a
         marker element (the state machine moved on).
-
-        The enclosing tag, if any, starts at the last ``<`` before ``t``: a tag holding a
-        ``<`` in an attribute would have been found by the candidate regex first.
         """
         buf = self._buf
-        q = buf.rfind(b"<", pos, t)
         skip = t + 1
-        self._marker_next = -1
-        self._marker_scanned = self._base + skip
-        if q == -1 or q + 1 >= len(buf):
+        q = buf.rfind(b"<", pos, t)
+        if q == -1:
             return skip
-        c = buf[q + 1]
-        if not ((0x41 <= c <= 0x5A) or (0x61 <= c <= 0x7A)):
-            return skip
+        c = self._containing(pos, q)
+        if c != -1:
+            q = c
         tm = _START_TAG_RE.match(buf, q)
         if tm is None:
-            if final:
-                return skip
-            self._emit(q)
-            self._pos = q
-            self._marker_scanned = self._base + q
-            return _WAIT
+            end = self._construct_end(q)
+            if end == -1 and not final:
+                self._pos = q
+                return _WAIT
+            return skip if end == -1 or end <= t else end
         if tm.end() <= t:
             return skip
-        tag = _Tag(tm)
-        if self._catalog.match_marker(tag.name, tag.attrs) is None:
-            return tm.end()
-        self._emit(q)
-        self._start_tag(q, tag)
+        name = tm.group(1).decode("latin-1").lower()
+        tag = _Tag.from_match(tm)
+        if name in self._interesting or self._catalog.match_marker(name, tag.attrs) is None:
+            # a candidate is handled by the fast regex; anything else is skipped whole
+            return q if name in self._interesting and c == -1 else tm.end()
+        self._start_tag(q, tm, name, tag)
         return _CHANGED
 
     # -- start tags -----------------------------------------------------------------
 
-    def _start_tag(self, p: int, tag: _Tag) -> None:
-        """A complete start tag at buffer index ``p`` (``[done, p)`` already emitted)."""
-        name = tag.name
-        end = p + len(tag.raw)
-        if name in _RAW_TEXT:
-            self._emit(end)
-            self._enter_raw(_RAW_END_RES[name], end, len(name) + 2, _AFTER_TEXT, _EMIT, True)
+    def _start_tag(self, p: int, tm: re.Match[bytes], name: str, tag: _Tag | None = None) -> None:
+        """A complete start tag at buffer index ``p`` in text context: act on it."""
+        end = tm.end()
+        raw = tm.group()
+        if name in _RAW_TEXT or name == "plaintext":
+            if len(self._decisions) < _MEMO_LIMIT:
+                self._decisions[raw] = _KEEP_DECISION  # next time: the fast path
+            if name == "plaintext":
+                self._enter_raw(_NEVER_RE, end, 0, _AFTER_TEXT, _EMIT)
+            else:
+                self._enter_raw(_RAW_END_RES[name], end, len(name) + 2, _AFTER_TEXT, _EMIT, True)
             return
-        if name == "plaintext":
-            self._emit(end)
-            self._enter_raw(_NEVER_RE, end, 0, _AFTER_TEXT, _EMIT)
-            return
-        decision = self._decide(tag)
+        decision = self._decisions.get(raw)
+        if decision is None:
+            if tag is None:
+                tag = _Tag.from_match(tm)
+            decision = self._decide(tag)
+            if len(self._decisions) < _MEMO_LIMIT:
+                self._decisions[raw] = decision
         action = decision.action
+        if action == _KEEP and not (self._snippet is not None and (decision.google or decision.marked)):
+            # the common case: nothing to change
+            if name == "script":
+                self._enter_script(end, _EMIT, _AFTER_TEXT)
+            elif name == "iframe":
+                self._enter_raw(_RAW_END_RES["iframe"], end, 8, _AFTER_TEXT, _EMIT, True)
+            else:
+                self._pos = end
+            return
+        if tag is None:
+            tag = _Tag.from_match(tm)
+        self._emit(p)
         start_abs = self._base + p
         if decision.google and action != _CLASSIFY:
             self._maybe_insert_snippet(tag)
         if name == "script":
             pending = _Pending(start_abs, tag, decision, self._base + end)
             if action == _CLASSIFY or (
-                self._snippet is not None and decision.categories and "src" not in tag.attrs
+                self._snippet is not None and decision.marked and "src" not in tag.attrs
             ):
-                if action != _CLASSIFY:
-                    pending.google_check = True  # decided; read the text only for Google
+                pending.google_check = action != _CLASSIFY
                 self._pending = pending
                 self._enter_script(end, _HOLD, _AFTER_FINISH)
                 return
@@ -803,8 +1017,8 @@ class TagStripper:
                 self._done = end  # drop the start tag; drop the body as it streams
                 self._enter_script(end, _DROP, _AFTER_FINISH)
                 return
-            self._emit_start_tag(p, tag, decision)
-            self._enter_script(self._done, _EMIT, _AFTER_TEXT)
+            self._emit_start_tag(p, end, tag, decision)
+            self._enter_script(end, _EMIT, _AFTER_TEXT)
             return
         if name == "iframe":
             if action == _REMOVE:
@@ -812,13 +1026,13 @@ class TagStripper:
                 self._done = end
                 self._enter_raw(_RAW_END_RES["iframe"], end, 8, _AFTER_FINISH, _DROP, True)
                 return
-            self._emit_start_tag(p, tag, decision)
-            self._enter_raw(_RAW_END_RES["iframe"], self._done, 8, _AFTER_TEXT, _EMIT, True)
+            self._emit_start_tag(p, end, tag, decision)
+            self._enter_raw(_RAW_END_RES["iframe"], end, 8, _AFTER_TEXT, _EMIT, True)
             return
         if action == _REMOVE:
             if name in _VOID:
                 self._done = end
-                self._report(tag, decision, start_abs, self._base + end, "removed")
+                self._report(tag.name, decision, start_abs, self._base + end, "removed")
                 self._pos = end
                 return
             self._pending = _Pending(start_abs, tag, decision, self._base + end)
@@ -827,16 +1041,18 @@ class TagStripper:
             self._state = _HELD
             self._pos = end
             return
-        self._emit_start_tag(p, tag, decision)
-        self._pos = self._done
+        self._emit_start_tag(p, end, tag, decision)
+        self._pos = end
 
-    def _emit_start_tag(self, p: int, tag: _Tag, decision: _Decision) -> None:
-        end = p + len(tag.raw)
+    def _emit_start_tag(self, p: int, end: int, tag: _Tag, decision: _Decision) -> None:
+        """Output the start tag at ``p`` (already flushed up to ``p``), rewritten if so decided."""
         if decision.action == _REWRITE:
             self._out.append(decision.new_tag)
             self._done = end
-            if decision.categories:
-                self._report(tag, decision, self._base + p, self._base + end, "neutralized")
+            if decision.activate:
+                self.activated += 1
+            else:
+                self._report(tag.name, decision, self._base + p, self._base + end, "neutralized")
         else:
             self._emit(end)
 
@@ -849,8 +1065,7 @@ class TagStripper:
         for attr, mapping in self.rules.consent_attributes.items():
             if attr not in attrs:
                 continue
-            raw_value = tag.value(attr) or ""
-            value = raw_value.strip(_HTML_WS)
+            value = (tag.value(attr) or "").strip(_HTML_WS)
             if value.startswith("!"):
                 return _KEEP_DECISION  # orestbida clean-up script: runs on withdrawal
             cats = {
@@ -874,23 +1089,19 @@ class TagStripper:
                 if words and (rule := catalog.match_url(words[0])) is not None:
                     break
         if rule is not None and rule.category is not None:
-            return self._decision_for(
-                tag, frozenset({rule.category}), rule.reason, rule.vendor
-            )
+            return self._decision_for(tag, frozenset({rule.category}), rule.reason, rule.vendor)
         # 3. inline script text
         if is_script and "src" not in attrs:
             return _Decision(_CLASSIFY)
         # 4. markers
         marker = catalog.match_marker(name, attrs)
         if marker is not None:
-            return self._decision_for(
-                tag, frozenset({marker.category}), marker.reason, marker.vendor
-            )
+            return self._decision_for(tag, frozenset({marker.category}), marker.reason, marker.vendor)
         return _KEEP_DECISION
 
-    def _resource_url(self, tag: _Tag) -> str | None:
-        name = tag.name
-        if name == "link":
+    @staticmethod
+    def _resource_url(tag: _Tag) -> str | None:
+        if tag.name == "link":
             rels = (tag.value("rel") or "").lower().split()
             return tag.value("href") if _LINK_RELS.intersection(rels) else None
         return tag.value("src")
@@ -904,38 +1115,35 @@ class TagStripper:
             return _Decision(_KEEP, categories, reason, vendor, google=google)
         if self.mode == "strip":
             return _Decision(_REMOVE, categories, reason, vendor, google=google)
-        return _Decision(
-            _REWRITE, categories, reason, vendor, self._neutralized(tag, categories), google
-        )
+        new_tag = self._neutralized(tag, categories)
+        return _Decision(_REWRITE, categories, reason, vendor, new_tag, google=google)
 
     def _decide_marked(
         self, tag: _Tag, attr: str, value: str, categories: frozenset[Category]
     ) -> _Decision:
         reason = f"consent:{attr}={value}"
         google = False
-        if self._snippet is not None:
-            for key in ("src", "data-src", "data-cookieblock-src"):
-                url = tag.value(key)
-                if url is not None:
-                    rule = self._catalog.match_url(url)
-                    google = rule is not None and rule.vendor.startswith("Google")
-                    break
+        for key in ("src", "data-src", "data-cookieblock-src"):
+            url = tag.value(key)
+            if url is not None:
+                rule = self._catalog.match_url(url)
+                google = rule is not None and rule.vendor.startswith("Google")
+                break
         inert = self._is_inert(tag)
         if categories <= self.allowed:
             if inert and self.rules.activate:
-                self.activated += 1
                 return _Decision(
-                    _REWRITE, frozenset(), reason, "", self._activated(tag), google
-                )
-            return _Decision(_KEEP, categories, reason, "", google=google)
+                    _REWRITE, categories, reason, "", self._activated(tag),
+                    google=google, marked=True, activate=True,
+                )  # fmt: skip
+            return _Decision(_KEEP, categories, reason, "", google=google, marked=True)
         if self.mode == "strip":
-            return _Decision(_REMOVE, categories, reason, "", google=google)
+            return _Decision(_REMOVE, categories, reason, "", google=google, marked=True)
         if inert:
             # already inert: leave the consent manager's markup as it is
-            return _Decision(_KEEP, categories, reason, "", google=google)
-        return _Decision(
-            _REWRITE, categories, reason, "", self._neutralized(tag, categories), google
-        )
+            return _Decision(_KEEP, categories, reason, "", google=google, marked=True)
+        new_tag = self._neutralized(tag, categories)
+        return _Decision(_REWRITE, categories, reason, "", new_tag, google=google, marked=True)
 
     @staticmethod
     def _is_inert(tag: _Tag) -> bool:
@@ -954,9 +1162,11 @@ class TagStripper:
         remove: list[str] = []
         replace: dict[str, bytes] = {}
         if tag.name == "script":
-            if "data-type" in attrs:
-                span = tag.spans["data-type"]
-                replace["type"] = b"type=" + tag.raw[span[2] : span[1]].lstrip(b"\t\n\f\r =")
+            data_type = tag.spans.get("data-type")
+            value = b"" if data_type is None else tag.raw[data_type[2] : data_type[1]]
+            value = value.lstrip(b"\t\n\f\r =")
+            if value.strip(b"\"'"):
+                replace["type"] = b"type=" + value
             else:
                 remove.append("type")
         if "src" not in attrs:
@@ -995,7 +1205,7 @@ class TagStripper:
 
     def _report(
         self,
-        tag: _Tag,
+        tag: str,
         decision: _Decision,
         start: int,
         end: int,
@@ -1005,7 +1215,7 @@ class TagStripper:
         if self._on_remove is not None:
             self._on_remove(
                 RemovalEvent(
-                    tag=tag.name,
+                    tag=tag,
                     category=strictest(decision.categories),
                     categories=decision.categories,
                     reason=decision.reason,
@@ -1076,7 +1286,7 @@ class TagStripper:
                 return False
             token = m.group()
             if st == 0:
-                if token[1] == 0x21:  # "<!--"
+                if token[1] == 0x21:  # "<!--": script data escaped state
                     self._script_state = 1
                     pos = m.start() + 2
                     continue
@@ -1085,13 +1295,17 @@ class TagStripper:
                     self._script_state = 0
                     pos = m.end()
                     continue
-                if not m.group(1):  # "<script": double-escaped
+                if not m.group(1):  # "<script": double-escaped state
                     self._script_state = 2
                     pos = m.end() - 1
                     continue
             else:
-                self._script_state = 0 if token == b"-->" else 1
-                pos = m.end() if token == b"-->" else m.end() - 1
+                if token == b"-->":
+                    self._script_state = 0
+                    pos = m.end()
+                else:  # "</script" leaves the double-escaped state
+                    self._script_state = 1
+                    pos = m.end() - 1
                 continue
             # "</script" ends the element
             self._script_state = 0
@@ -1175,7 +1389,7 @@ class TagStripper:
                     continue
                 self._pos = p
                 return False
-            name = _tag_name(tm.group())
+            name = tm.group(1).decode("latin-1").lower()
             end = tm.end()
             if name == "script":
                 self._enter_script(end, _HOLD, _AFTER_HELD)
@@ -1198,10 +1412,9 @@ class TagStripper:
         self._sink = _EMIT
         self._pos = end
         if pending is None:  # released earlier: already passed through
-            self._emit(end)
             return
         decision = pending.decision
-        start = pending.start - self._base  # buffer index (>= 0 while held)
+        start = pending.start - self._base  # buffer index (>= _done while held)
         if decision.action == _CLASSIFY or pending.google_check:
             body_end = self._script_end - self._base if self._script_end >= 0 else end
             text = self._buf[pending.body_start - self._base : body_end]
@@ -1211,30 +1424,34 @@ class TagStripper:
         action = decision.action
         if action == _REMOVE:
             self._done = max(self._done, end)
-            self._report(pending.tag, decision, pending.start, self._base + end, "removed")
+            self._report(pending.tag.name, decision, pending.start, self._base + end, "removed")
         elif action == _REWRITE and start >= self._done:
-            tag_end = start + len(pending.tag.raw)
-            self._out.append(decision.new_tag)
-            self._done = tag_end
-            if decision.categories:
-                self._report(pending.tag, decision, pending.start, self._base + tag_end, "neutralized")
-            self._emit(end)
-        else:
-            self._emit(end)
+            self._emit_start_tag(start, start + len(pending.tag.raw), pending.tag, decision)
 
     def _classify_text(self, pending: _Pending, text: bytes) -> _Decision:
-        found = self._catalog.match_inline_script(text)
+        """Decision for an inline script from its text (signatures)."""
         if pending.google_check:
             decision = pending.decision
+            found = self._catalog.match_inline_script(text)
             if found is not None and any(v.startswith("Google") for v in found.vendors):
-                decision.google = True
+                decision = _Decision(
+                    decision.action, decision.categories, decision.reason, decision.vendor,
+                    decision.new_tag, google=True, marked=True, activate=decision.activate,
+                )  # fmt: skip
             return decision
+        cached = self._texts.get(text)
+        if cached is not None:
+            return cached
+        found = self._catalog.match_inline_script(text)
         if found is None:
-            return _KEEP_DECISION
-        decision = self._decision_for(
-            pending.tag, found.categories, found.reason, found.vendors[0]
-        )
-        decision.google = any(v.startswith("Google") for v in found.vendors)
+            decision = _KEEP_DECISION
+        else:
+            decision = self._decision_for(
+                pending.tag, found.categories, found.reason, found.vendors[0]
+            )
+            decision.google = any(v.startswith("Google") for v in found.vendors)
+        if len(text) <= 8192 and len(self._texts) < _MEMO_LIMIT:
+            self._texts[text] = decision
         return decision
 
     # -- bounds and end of input ----------------------------------------------------
@@ -1248,31 +1465,27 @@ class TagStripper:
             if pending.decision.action == _CLASSIFY and self._state in (_SCRIPT, _ENDTAG):
                 text = self._buf[pending.body_start - self._base : self._pos]
                 decision = self._classify_text(pending, text)
-                pending.decision = decision
                 if decision.google:
                     self._maybe_insert_snippet(pending.tag)
-                    decision.google = False
                 if decision.action == _REMOVE:
+                    # the first bytes hold a signature: drop the rest as it streams
+                    pending.decision = decision
                     self._done = n if self._state == _SCRIPT else self._pos
                     self._sink = _DROP
                     return
                 if decision.action == _REWRITE:
-                    self._out.append(decision.new_tag)
-                    self._done = start + len(pending.tag.raw)
-                    self._report(
-                        pending.tag, decision, pending.start, self._base + self._done, "neutralized"
-                    )
-                    pending.decision = _Decision(_KEEP)
+                    self._emit_start_tag(start, start + len(pending.tag.raw), pending.tag, decision)
                 else:
                     self._warn("an inline <script>", pending.start)
+                pending.decision = _KEEP_DECISION
                 self._sink = _EMIT
                 self._emit(self._pos)
                 return
             if pending.google_check:
                 pending.google_check = False
                 self._sink = _EMIT
-                self._emit_start_tag(start, pending.tag, pending.decision)
-                pending.decision = _Decision(_KEEP)
+                self._emit_start_tag(start, start + len(pending.tag.raw), pending.tag, pending.decision)
+                pending.decision = _KEEP_DECISION
                 self._emit(self._pos)
                 return
             # an element being removed never ended: pass it through untouched
@@ -1296,6 +1509,7 @@ class TagStripper:
         self._tag_state = _T_BEFORE_NAME
         self._tag_owner = self._state
         self._state = _PASS_TAG
+        self._sink = _DROP if self._sink == _DROP else _EMIT
         self._pos = i
         self._sink_to(i)
 
@@ -1323,7 +1537,11 @@ class TagStripper:
             if st == _T_BEFORE_NAME:
                 st = _T_NAME
             elif st == _T_NAME:
-                st = _T_BEFORE_VALUE if c == 0x3D else _T_AFTER_NAME if c != 0x2F else _T_BEFORE_NAME
+                st = (
+                    _T_BEFORE_VALUE if c == 0x3D
+                    else _T_BEFORE_NAME if c == 0x2F
+                    else _T_AFTER_NAME
+                )  # fmt: skip
             elif st == _T_AFTER_NAME:
                 st = _T_BEFORE_VALUE if c == 0x3D else _T_BEFORE_NAME if c == 0x2F else _T_NAME
             elif st == _T_BEFORE_VALUE:
@@ -1334,8 +1552,7 @@ class TagStripper:
     def _tag_done(self, end: int) -> None:
         self._sink_to(end)
         self._pos = end
-        owner = self._tag_owner
-        if owner == _ENDTAG:
+        if self._tag_owner == _ENDTAG:
             self._finish_raw()
         else:
             self._state = _TEXT
@@ -1345,12 +1562,11 @@ class TagStripper:
         n = len(self._buf)
         if self._pending is not None:
             # Browsers end every open element at end of input: finish the pending one.
-            self._pos = n
             self._finish_pending(n)
         elif self._sink == _DROP:
             self._done = n
-        self._emit(n)
         self._pos = n
+        self._emit(n)
 
 
 def _tag_name(raw: bytes) -> str:
