@@ -279,6 +279,8 @@ class RewriteRules:
     _memo: dict[tuple[frozenset[str], str, str], dict[bytes, _Decision]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+
+    def __post_init__(self) -> None:
         if self.max_element_bytes < 1024:
             raise ValueError("max_element_bytes must be at least 1024")
         checked: dict[str, dict[str, Category]] = {}
