@@ -94,7 +94,7 @@ class InlineMatch:
     """The signatures found in an inline script and the categories they stand for."""
 
     categories: frozenset[Category]
-    signatures: tuple[str, ...]  # first occurrence order
+    signatures: tuple[str, ...]  # in catalog order
     vendors: tuple[str, ...]
 
     @property
@@ -104,7 +104,7 @@ class InlineMatch:
 
     @property
     def reason(self) -> str:
-        """``signature:<first signature found>``."""
+        """``signature:<first matching signature in catalog order>``."""
         return f"signature:{self.signatures[0]}"
 
 
@@ -265,6 +265,7 @@ class TrackerCatalog:
         "_inline_re",
         "_marker_token_re",
         "_markers",
+        "_signature_order",
         "_signature_rows",
         "_url_cache",
         "cookie_rules",
@@ -306,6 +307,7 @@ class TrackerCatalog:
         # rarest byte (see _anchored_pattern).
         sig_bytes = {sig.encode("utf-8"): sig for sig in self.signatures}
         self._signature_rows = sig_bytes
+        self._signature_order = {sig: i for i, sig in enumerate(self.signatures)}
         self._inline_re: re.Pattern[bytes] | None = None
         self._inline_anchors: dict[int, tuple[tuple[bytes, int], ...]] = {}
         if sig_bytes:
@@ -526,7 +528,9 @@ class TrackerCatalog:
             m = search(data, at + 1)
         if not found:
             return None
-        names = tuple(self._signature_rows[s] for s in found)
+        # catalog (csv) order, so the reported reason is stable whatever the text order
+        order = self._signature_order
+        names = tuple(sorted((self._signature_rows[s] for s in found), key=order.__getitem__))
         return InlineMatch(
             categories=frozenset(self.signatures[n][0] for n in names),
             signatures=names,

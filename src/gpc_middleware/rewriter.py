@@ -792,8 +792,14 @@ class TagStripper:
                 self._pos = n if final else p
                 return False
             name = tm.group(1).decode("latin-1").lower()
-            if name not in interesting:
-                pos = tm.end()  # an upper-case ordinary tag
+            if name not in interesting:  # an upper-case tag: ordinary unless a marker
+                end = tm.end()
+                if has_markers and self._next_marker(p, end) < end:
+                    tag = _Tag.from_match(tm)
+                    if self._catalog.match_marker(name, tag.attrs) is not None:
+                        self._start_tag(p, tm, name, tag)
+                        return True
+                pos = end
                 continue
             if name == "noscript" or name == "template":
                 if name == "noscript":
