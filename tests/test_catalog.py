@@ -133,9 +133,11 @@ def test_every_signature_is_found_in_context() -> None:
 @pytest.mark.parametrize(
     ("tag", "attrs", "reason"),
     [
-        pytest.param("ins", {"class": "x adsbygoogle y"}, 'marker:class="adsbygoogle"', id="class-token"),
+        pytest.param("ins", {"class": "x adsbygoogle y"}, 'marker:class="adsbygoogle"',
+                     id="class-token"),
         pytest.param("div", {"class": "OUTBRAIN"}, 'marker:class="OUTBRAIN"', id="outbrain"),
-        pytest.param("ins", {"data-ad-client": "ca-pub-1"}, 'marker:data-ad-client="ca-pub-', id="prefix"),
+        pytest.param("ins", {"data-ad-client": "ca-pub-1"}, 'marker:data-ad-client="ca-pub-',
+                     id="prefix"),
         pytest.param("amp-ad", {"type": "adsense"}, 'marker:<amp-ad type="adsense"', id="tag"),
         pytest.param("div", {"class": "adsbygoogle-wrapper"}, None, id="not-a-token"),
         pytest.param("div", {"class": "outbrain"}, None, id="case-sensitive"),

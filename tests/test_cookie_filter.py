@@ -99,7 +99,9 @@ def test_expire_refused_cookies(
 
 
 def test_expire_prefixed_names() -> None:
-    catalog = CATALOG.with_overrides(cookies={"__Host-trk": "targeting", "__Secure-trk": "targeting"})
+    catalog = CATALOG.with_overrides(
+        cookies={"__Host-trk": "targeting", "__Secure-trk": "targeting"}
+    )
     out = expire_refused_cookies(["__Host-trk", "__Secure-trk"], "a.example.com", [], catalog)
     assert out[0] == f"__Host-trk=; {EXPIRED}; Secure"
     assert out[1] == f"__Secure-trk=; {EXPIRED}; Secure"

@@ -97,7 +97,9 @@ def test_page_removes_exactly_the_refused_elements(name: str, allowed: frozenset
         assert hits[0].tag == element["tag"]
         assert hits[0].reason == element["matched_by"]
     # every byte outside removed spans is unchanged
-    kept = b"".join(html[a.end : b.start] for a, b in zip([_START, *events], [*events, _END(html)]))
+    kept = b"".join(
+        html[a.end : b.start] for a, b in zip([_START, *events], [*events, _END(html)], strict=True)
+    )
     assert out == kept
     for text in expected["must_survive_verbatim"]:
         assert text.encode() in out
@@ -114,7 +116,7 @@ class _Span:
 _START = _Span(0, 0)
 
 
-def _END(html: bytes) -> _Span:  # noqa: N802 - reads as a sentinel
+def _END(html: bytes) -> _Span:
     return _Span(len(html), len(html))
 
 
@@ -300,14 +302,16 @@ def test_small_documents(html: bytes, allowed: Sequence[str], expected: bytes) -
         pytest.param(
             b'<script type="text/plain" data-type="text/javascript" data-name="ga">x()</script>',
             ("analytics",),
-            b'<script type="text/javascript" data-type="text/javascript" data-name="ga">x()</script>',
+            b'<script type="text/javascript" data-type="text/javascript" data-name="ga">'
+            b"x()</script>",
             id="klaro-data-type",
         ),
         pytest.param(
             b'<iframe data-cookieblock-src="https://www.youtube.com/embed/x" '
             b'data-cookieconsent="marketing"></iframe>',
             ("targeting",),
-            b'<iframe src="https://www.youtube.com/embed/x" data-cookieconsent="marketing"></iframe>',
+            b'<iframe src="https://www.youtube.com/embed/x" data-cookieconsent="marketing">'
+            b"</iframe>",
             id="cookiebot-iframe",
         ),
         pytest.param(
@@ -339,7 +343,7 @@ def test_activation(html: bytes, allowed: Sequence[str], expected: bytes) -> Non
             id="script",
         ),
         pytest.param(
-            b'<script type="module">gtag(\'js\', new Date());</script>',
+            b"<script type=\"module\">gtag('js', new Date());</script>",
             b'<script type="text/plain" data-consent="analytics" data-type="module">'
             b"gtag('js', new Date());</script>",
             id="inline-module",
@@ -383,7 +387,9 @@ def test_neutralize_pages_keeps_everything_else(name: str) -> None:
     assert len(events) >= len(unmarked)
     # removing every data-consent'ed element again leaves no tracker
     _, again = run(rules_for(expected), [out], ())
-    assert len(again) == len([e for e in expected["elements"] if e["category"] in OPTIONAL_CATEGORIES])
+    assert len(again) == len(
+        [e for e in expected["elements"] if e["category"] in OPTIONAL_CATEGORIES]
+    )
 
 
 # -- Google consent mode -----------------------------------------------------------
@@ -413,7 +419,7 @@ SNIPPET = b"<script>SNIPPET</script>"
             id="before-removed-tag",
         ),
         pytest.param(
-            b'<p>x</p><script nonce="r4nd">gtag(\'js\', new Date());</script>',
+            b"<p>x</p><script nonce=\"r4nd\">gtag('js', new Date());</script>",
             b'<p>x</p><script nonce="r4nd">SNIPPET</script>',
             id="nonce-copied",
         ),
@@ -474,7 +480,7 @@ def test_held_element_is_bounded() -> None:
     out = b""
     for chunk in split(html, 256):
         out += stripper.feed(chunk)
-        assert len(stripper._buf) <= 1024 + 256  # noqa: SLF001 - the documented bound
+        assert len(stripper._buf) <= 1024 + 256
     out += stripper.close()
     assert out == html
 
@@ -512,7 +518,7 @@ def test_property_identity_on_tracker_free_html(html: bytes, size: int) -> None:
 def test_property_chunking_invariance(html: bytes, cuts: list[int]) -> None:
     whole, _ = run(BASE_RULES, [html])
     points = sorted({min(c, len(html)) for c in cuts})
-    chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)])]
+    chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
     out, _ = run(BASE_RULES, chunks)
     assert out == whole
     assert len(whole) <= len(html)
@@ -542,9 +548,9 @@ def test_property_output_grows_only_when_rewriting(html: bytes) -> None:
     stripped, _ = run(BASE_RULES, [html])
     assert len(stripped) <= len(html)
     neutral, _ = run(BASE_RULES, [html], mode="neutralize")
-    assert re.sub(rb' (type="text/plain"|data-consent="[a-z ]+")|data-', b"", neutral).count(b"<") == (
-        html.count(b"<")
-    )
+    assert re.sub(rb' (type="text/plain"|data-consent="[a-z ]+")|data-', b"", neutral).count(
+        b"<"
+    ) == (html.count(b"<"))
 
 
 def test_rejects_bad_arguments() -> None:

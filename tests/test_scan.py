@@ -27,10 +27,12 @@ def test_scan_lists_every_refused_element(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(
     ("args", "summary"),
     [
-        pytest.param(["--allow", "analytics,targeting"], "# 0 element(s) would be removed", id="allow"),
+        pytest.param(["--allow", "analytics,targeting"], "# 0 element(s) would be removed",
+                     id="allow"),
         pytest.param(["--allow", "analytics,targeting", "--gpc"],
                      "# 1 element(s) would be removed: 1 targeting", id="gpc"),
-        pytest.param(["--neutralize"], "# 10 element(s) would be neutralized: 9 analytics, 1 targeting",
+        pytest.param(["--neutralize"],
+                     "# 10 element(s) would be neutralized: 9 analytics, 1 targeting",
                      id="neutralize"),
     ],
 )  # fmt: skip

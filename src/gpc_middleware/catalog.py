@@ -335,8 +335,9 @@ class TrackerCatalog:
         exact: dict[str, CookieRule] = {}
         prefixes: dict[str, CookieRule] = {}
         globs: dict[str, CookieRule] = {}
-        for rule in self.cookie_rules:
-            {"exact": exact, "prefix": prefixes, "glob": globs}[rule.match][rule.pattern] = rule
+        by_match = {"exact": exact, "prefix": prefixes, "glob": globs}
+        for cookie_rule in self.cookie_rules:
+            by_match[cookie_rule.match][cookie_rule.pattern] = cookie_rule
         self._cookie_exact = exact
         self._cookie_prefixes = tuple(
             sorted(prefixes.values(), key=lambda r: len(r.pattern), reverse=True)

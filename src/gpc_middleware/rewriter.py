@@ -131,7 +131,7 @@ def consent_mode_snippet(categories: Mapping[str, bool], nonce: str | None = Non
     is HTML-escaped into the tag. Give the result to :class:`TagStripper` as
     ``consent_mode_snippet``: it is inserted before the page's first Google tag.
     """
-    parts = []
+    parts: list[str] = []
     for category, types in GOOGLE_CONSENT_TYPES.items():
         state = "granted" if categories.get(category, False) else "denied"
         parts.extend(f"'{t}':'{state}'" for t in types)
@@ -230,7 +230,9 @@ _JS_TYPES: Final = frozenset(
         "text/x-javascript",
     }
 )  # fmt: skip
-_LINK_RELS: Final = frozenset({"preconnect", "dns-prefetch", "preload", "modulepreload", "prefetch"})
+_LINK_RELS: Final = frozenset(
+    {"preconnect", "dns-prefetch", "preload", "modulepreload", "prefetch"}
+)
 _HTML_WS: Final = "\t\n\f\r "
 _CONSENT_SPLIT: Final = re.compile(r"[\s,]+")
 
@@ -297,7 +299,9 @@ class RewriteRules:
         fast = b"<(?:[!?A-Z]|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
         object.__setattr__(self, "candidate_re", re.compile(fast))
         # Inside <noscript>/<template>: also their end tags (and any upper-case end tag).
-        ctx = b"<(?:[!?A-Z]|/(?:noscript|template|[A-Z])|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+        ctx = (
+            b"<(?:[!?A-Z]|/(?:noscript|template|[A-Z])|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+        )
         object.__setattr__(self, "candidate_ctx_re", re.compile(ctx))
 
     def _memo_for(self, allowed: frozenset[str], mode: str, kind: str) -> dict[bytes, _Decision]:
@@ -484,7 +488,16 @@ _T_REGEX: Final = {
 class _Decision:
     """What to do with a candidate start tag; cached per stripper by the tag's bytes."""
 
-    __slots__ = ("action", "activate", "categories", "google", "marked", "new_tag", "reason", "vendor")
+    __slots__ = (
+        "action",
+        "activate",
+        "categories",
+        "google",
+        "marked",
+        "new_tag",
+        "reason",
+        "vendor",
+    )
 
     def __init__(
         self,
@@ -862,9 +875,7 @@ class TagStripper:
             if buf.find(b"<", pos, x) == -1:
                 return -1
         elif (
-            buf.find(b"<", g, x) == -1
-            and buf.find(b'"', g, x) == -1
-            and buf.find(b"'", g, x) == -1
+            buf.find(b"<", g, x) == -1 and buf.find(b'"', g, x) == -1 and buf.find(b"'", g, x) == -1
         ):
             r = buf.rfind(b"<", pos, g)
             if r == -1:
@@ -996,7 +1007,9 @@ class TagStripper:
             if len(self._decisions) < _MEMO_LIMIT:
                 self._decisions[raw] = decision
         action = decision.action
-        if action == _KEEP and not (self._snippet is not None and (decision.google or decision.marked)):
+        if action == _KEEP and not (
+            self._snippet is not None and (decision.google or decision.marked)
+        ):
             # the common case: nothing to change
             if name == "script":
                 self._enter_script(end, _EMIT, _AFTER_TEXT)
@@ -1104,7 +1117,9 @@ class TagStripper:
         # 4. markers
         marker = catalog.match_marker(name, attrs)
         if marker is not None:
-            return self._decision_for(tag, frozenset({marker.category}), marker.reason, marker.vendor)
+            return self._decision_for(
+                tag, frozenset({marker.category}), marker.reason, marker.vendor
+            )
         return _KEEP_DECISION
 
     @staticmethod
@@ -1492,7 +1507,9 @@ class TagStripper:
             if pending.google_check:
                 pending.google_check = False
                 self._sink = _EMIT
-                self._emit_start_tag(start, start + len(pending.tag.raw), pending.tag, pending.decision)
+                self._emit_start_tag(
+                    start, start + len(pending.tag.raw), pending.tag, pending.decision
+                )
                 pending.decision = _KEEP_DECISION
                 self._emit(self._pos)
                 return
