@@ -44,6 +44,11 @@ How it works
   ``iframe`` elements removed for their start tag are dropped as they stream and never
   held. Between constructs only the last few bytes (a possibly split ``<tag``) are
   held.
+* **Known limits.** A tag name is recognised in lower case, or when it starts with an
+  upper-case letter (``<SCRIPT>``, ``<Script>``); ``<sCRIPT>`` is not. A ``<`` inside
+  an attribute value is told apart from markup by a cheap check of the bytes back to
+  the previous ``>`` and an exact tokenisation when that check is unsure; only a chain
+  of several quoted ``>`` and ``<`` in one tag could mislead it.
 * **Invariants.** Output is the same however the input is split into chunks; bytes
   outside removed elements and rewritten start tags are copied unchanged (a page with
   nothing to remove comes out byte-for-byte identical); malformed input never raises.
