@@ -19,7 +19,6 @@ can be compared. Caveats, printed again under the table:
   pure-Python design.
 """
 
-# ruff: noqa: E501  (the generated page markup is data, kept on one line per tag)
 from __future__ import annotations
 
 import argparse

@@ -23,14 +23,35 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("target", help="https://example.org or package.module:app")
     parser.add_argument(
-        "--page", action="append", dest="pages", metavar="PATH", help="a page to check (repeatable; default: crawl)"
+        "--page",
+        action="append",
+        dest="pages",
+        metavar="PATH",
+        help="a page to check (repeatable; default: crawl)",
     )
-    parser.add_argument("--crawl", type=int, default=5, metavar="N", help="pages to find by crawling (default: %(default)s)")
-    parser.add_argument("--endpoint", default="/_consent", help="the consent endpoint (default: %(default)s)")
-    parser.add_argument("--check", action="append", dest="checks", choices=list(CHECKS), help="run only this check")
+    parser.add_argument(
+        "--crawl",
+        type=int,
+        default=5,
+        metavar="N",
+        help="pages to find by crawling (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--endpoint", default="/_consent", help="the consent endpoint (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--check", action="append", dest="checks", choices=list(CHECKS), help="run only this check"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--verbose", "-v", action="store_true", help="show the evidence of every check")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colours (default: auto)")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="show the evidence of every check"
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colours (default: auto)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -62,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r\x1b[2K… {step}", end="", file=sys.stderr, flush=True)
 
     try:
-        report = run_checks(target, pages=args.pages, crawl_limit=args.crawl, endpoint=args.endpoint, checks=args.checks, progress=progress)
+        report = run_checks(
+            target,
+            pages=args.pages,
+            crawl_limit=args.crawl,
+            endpoint=args.endpoint,
+            checks=args.checks,
+            progress=progress,
+        )
     except (ValueError, TypeError, OSError) as exc:
         print(f"\ngpc-middleware check: {exc}", file=sys.stderr)
         return 2

@@ -54,7 +54,12 @@ class CheckResult:
     evidence: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.check, "status": self.status, "summary": self.summary, "evidence": list(self.evidence)}
+        return {
+            "check": self.check,
+            "status": self.status,
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+        }
 
 
 class ConformanceError(AssertionError):
@@ -101,9 +106,16 @@ class ConformanceReport:
         """A readable table; ``verbose`` adds the evidence of every check (failures always)."""
         paint = _painter(color)
         width = max(len(result.check) for result in self.results) if self.results else 10
-        lines = [f"GPC conformance of {self.target} ({len(self.pages)} page(s): {', '.join(self.pages)})", ""]
+        lines = [
+            f"GPC conformance of {self.target} ({len(self.pages)} page(s): {', '.join(self.pages)})",
+            "",
+        ]
         for result in self.results:
-            status = {"pass": paint("PASS", "32"), "fail": paint("FAIL", "31"), "n/a": paint("N/A ", "33")}[result.status]
+            status = {
+                "pass": paint("PASS", "32"),
+                "fail": paint("FAIL", "31"),
+                "n/a": paint("N/A ", "33"),
+            }[result.status]
             lines.append(f"  {status}  {result.check:<{width}}  {result.summary}")
             if verbose or result.status == "fail":
                 lines.extend(f"        {paint('·', '2')} {item}" for item in result.evidence)
@@ -151,7 +163,9 @@ class Transport(Protocol):
 
     base_url: str
 
-    def __call__(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes) -> Reply: ...
+    def __call__(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply: ...
 
 
 class ASGITransport:
@@ -163,11 +177,15 @@ class ASGITransport:
         parts = urlsplit(self.base_url)
         self._scheme, self._host = parts.scheme, parts.netloc
 
-    def __call__(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes) -> Reply:
+    def __call__(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, self._call(method, path, headers, body)).result()
 
-    async def _call(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes) -> Reply:
+    async def _call(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
         target = urlsplit(path)
         raw = [(b"host", self._host.encode())]
         raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
@@ -205,7 +223,10 @@ class ASGITransport:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                reply_headers.extend((k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", []))
+                reply_headers.extend(
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                )
             elif message["type"] == "http.response.body":
                 chunks.append(bytes(message.get("body", b"")))
 
@@ -222,7 +243,9 @@ class WSGITransport:
         parts = urlsplit(self.base_url)
         self._scheme, self._host = parts.scheme, parts.netloc
 
-    def __call__(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes) -> Reply:
+    def __call__(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
         target = urlsplit(path)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
@@ -250,7 +273,9 @@ class WSGITransport:
                 environ[f"HTTP_{key}"] = value
         started: list[Any] = []
 
-        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             started[:] = [status, response_headers]
             return lambda data: None
 
@@ -275,8 +300,12 @@ class HTTPTransport:
         self.timeout = timeout
         self._opener = urllib.request.build_opener(_NoRedirect())
 
-    def __call__(self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes) -> Reply:
-        request = urllib.request.Request(self.base_url + path, data=body or None, method=method, headers=dict(headers))
+    def __call__(
+        self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
+    ) -> Reply:
+        request = urllib.request.Request(
+            self.base_url + path, data=body or None, method=method, headers=dict(headers)
+        )
         request.add_header("User-Agent", "gpc-middleware-check/1")
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
@@ -342,7 +371,10 @@ class Visitor:
             name, _, rest = value.partition("=")
             cookie_value = rest.split(";", 1)[0]
             attributes = rest.lower()
-            if "max-age=0" in attributes.replace(" ", "") or "expires=thu, 01 jan 1970" in attributes:
+            if (
+                "max-age=0" in attributes.replace(" ", "")
+                or "expires=thu, 01 jan 1970" in attributes
+            ):
                 self.cookies.pop(name.strip(), None)
             else:
                 self.cookies[name.strip()] = cookie_value
@@ -413,7 +445,9 @@ class Context:
         """The consent endpoint's answer to a fresh visitor, or ``None`` when the site has none."""
         if not self._endpoint_probed:
             self._endpoint_probed = True
-            reply = Visitor(self.transport).request("GET", self.endpoint, headers=(("Accept", "application/json"),))
+            reply = Visitor(self.transport).request(
+                "GET", self.endpoint, headers=(("Accept", "application/json"),)
+            )
             try:
                 state = reply.json() if reply.status == 200 else None
             except ValueError:
@@ -430,9 +464,15 @@ class Context:
         for page in self.pages:
             reply = visitor.get(page)
             if reply.is_html:
-                problems += [f"{page}: {f.what} ({f.category})" for f in trackers_in(reply.body, self.rules) if f.category in refused]
+                problems += [
+                    f"{page}: {f.what} ({f.category})"
+                    for f in trackers_in(reply.body, self.rules)
+                    if f.category in refused
+                ]
         problems += [
-            f"{f.what} ({f.category})" for f in cookies_set(visitor.set_cookie_log[start:], self.catalog) if f.category in refused
+            f"{f.what} ({f.category})"
+            for f in cookies_set(visitor.set_cookie_log[start:], self.catalog)
+            if f.category in refused
         ]
         return problems
 
@@ -444,12 +484,19 @@ def check_gpc_json(ctx: Context) -> CheckResult:
     """``/.well-known/gpc.json`` exists, is JSON, says ``"gpc": true`` with a valid ``lastUpdate`` (GPC spec 3.4)."""
     name = "gpc-json"
     reply = Visitor(ctx.transport).get("/.well-known/gpc.json")
-    evidence = [f"GET /.well-known/gpc.json -> {reply.status} {reply.header('content-type') or ''}".rstrip()]
+    evidence = [
+        f"GET /.well-known/gpc.json -> {reply.status} {reply.header('content-type') or ''}".rstrip()
+    ]
     if reply.status != 200:
         return CheckResult(name, "fail", "/.well-known/gpc.json is not served", tuple(evidence))
     media_type = (reply.header("content-type") or "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        return CheckResult(name, "fail", f"served as {media_type or 'no type'}, not application/json", tuple(evidence))
+        return CheckResult(
+            name,
+            "fail",
+            f"served as {media_type or 'no type'}, not application/json",
+            tuple(evidence),
+        )
     try:
         body = reply.json()
     except ValueError:
@@ -459,11 +506,17 @@ def check_gpc_json(ctx: Context) -> CheckResult:
         return CheckResult(name, "fail", 'it does not say "gpc": true', tuple(evidence))
     last_update = body.get("lastUpdate")
     try:
-        valid = isinstance(last_update, str) and bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", last_update)) and bool(date.fromisoformat(last_update))
+        valid = (
+            isinstance(last_update, str)
+            and bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", last_update))
+            and bool(date.fromisoformat(last_update))
+        )
     except ValueError:
         valid = False
     if not valid:
-        return CheckResult(name, "fail", f"lastUpdate {last_update!r} is not a YYYY-MM-DD date", tuple(evidence))
+        return CheckResult(
+            name, "fail", f"lastUpdate {last_update!r} is not a YYYY-MM-DD date", tuple(evidence)
+        )
     return CheckResult(name, "pass", f'"gpc": true, lastUpdate {last_update}', tuple(evidence))
 
 
@@ -475,33 +528,53 @@ def check_gpc_fresh_visit(ctx: Context) -> CheckResult:
     evidence = [f"visited {', '.join(ctx.pages)} with Sec-GPC: 1", *problems]
     if ctx.endpoint_state() is not None:
         state = visitor.get(ctx.endpoint).json()
-        evidence.append(f"GET {ctx.endpoint}: gpc={state.get('gpc')} targeting={state['categories'].get('targeting')}")
+        evidence.append(
+            f"GET {ctx.endpoint}: gpc={state.get('gpc')} targeting={state['categories'].get('targeting')}"
+        )
         if state.get("gpc") is not True or state["categories"].get("targeting") is not False:
             problems.append("the consent endpoint does not report the signal honoured")
     if problems:
-        return CheckResult(name, "fail", f"{len(problems)} targeting tag(s), cookie(s) or state(s) with GPC on", tuple(evidence))
-    return CheckResult(name, "pass", "no targeting tag or cookie reached a GPC visitor", tuple(evidence))
+        return CheckResult(
+            name,
+            "fail",
+            f"{len(problems)} targeting tag(s), cookie(s) or state(s) with GPC on",
+            tuple(evidence),
+        )
+    return CheckResult(
+        name, "pass", "no targeting tag or cookie reached a GPC visitor", tuple(evidence)
+    )
 
 
 def check_gpc_after_accept_all(ctx: Context) -> CheckResult:
     """A visitor who had accepted everything later sends ``Sec-GPC: 1``: targeting is off again."""
     name = "gpc-after-accept-all"
     if ctx.endpoint_state() is None:
-        return CheckResult(name, "n/a", f"no consent endpoint at {ctx.endpoint} to accept all through")
+        return CheckResult(
+            name, "n/a", f"no consent endpoint at {ctx.endpoint} to accept all through"
+        )
     visitor = Visitor(ctx.transport)
     accepted = visitor.choose(ctx.endpoint, {"all": True})
     evidence = [f"PUT {ctx.endpoint} {{'all': true}} -> {accepted.status}"]
     if accepted.status != 200:
-        return CheckResult(name, "n/a", "the endpoint did not take an accept-all choice", tuple(evidence))
+        return CheckResult(
+            name, "n/a", "the endpoint did not take an accept-all choice", tuple(evidence)
+        )
     visitor.gpc = True
     problems = ctx.survey(visitor, {"targeting"})
     state = visitor.get(ctx.endpoint).json()
-    evidence += [f"then with Sec-GPC: 1, GET {ctx.endpoint}: targeting={state['categories'].get('targeting')}", *problems]
+    evidence += [
+        f"then with Sec-GPC: 1, GET {ctx.endpoint}: targeting={state['categories'].get('targeting')}",
+        *problems,
+    ]
     if state["categories"].get("targeting") is not False:
         problems.append("targeting still on after the signal")
     if problems:
-        return CheckResult(name, "fail", "an earlier 'accept all' overrode the GPC signal", tuple(evidence))
-    return CheckResult(name, "pass", "the signal wins over an earlier 'accept all'", tuple(evidence))
+        return CheckResult(
+            name, "fail", "an earlier 'accept all' overrode the GPC signal", tuple(evidence)
+        )
+    return CheckResult(
+        name, "pass", "the signal wins over an earlier 'accept all'", tuple(evidence)
+    )
 
 
 def check_opt_in_before_choice(ctx: Context) -> CheckResult:
@@ -509,9 +582,13 @@ def check_opt_in_before_choice(ctx: Context) -> CheckResult:
     name = "opt-in-before-choice"
     state = ctx.endpoint_state()
     if state is None:
-        return CheckResult(name, "n/a", f"no consent endpoint at {ctx.endpoint}: the mode is unknown")
+        return CheckResult(
+            name, "n/a", f"no consent endpoint at {ctx.endpoint}: the mode is unknown"
+        )
     if state.get("mode") != "opt-in":
-        return CheckResult(name, "n/a", f"the site runs in {state.get('mode')!r} mode for this visitor")
+        return CheckResult(
+            name, "n/a", f"the site runs in {state.get('mode')!r} mode for this visitor"
+        )
     refused = {"analytics", "targeting"}
     before = ctx.survey(Visitor(ctx.transport), refused)
     rejecting = Visitor(ctx.transport)
@@ -526,10 +603,19 @@ def check_opt_in_before_choice(ctx: Context) -> CheckResult:
         f"after accept all: {len(after_accept)} analytics/targeting tag(s) or cookie(s) present",
     ]
     if before or after_reject:
-        return CheckResult(name, "fail", "trackers reached a visitor who had not agreed", tuple(evidence))
+        return CheckResult(
+            name, "fail", "trackers reached a visitor who had not agreed", tuple(evidence)
+        )
     if not after_accept:
-        return CheckResult(name, "n/a", "no analytics or targeting tag even after 'accept all': nothing to hold back", tuple(evidence))
-    return CheckResult(name, "pass", "held back until 'accept all', and then present", tuple(evidence))
+        return CheckResult(
+            name,
+            "n/a",
+            "no analytics or targeting tag even after 'accept all': nothing to hold back",
+            tuple(evidence),
+        )
+    return CheckResult(
+        name, "pass", "held back until 'accept all', and then present", tuple(evidence)
+    )
 
 
 def check_vary_on_signal(ctx: Context) -> CheckResult:
@@ -540,18 +626,36 @@ def check_vary_on_signal(ctx: Context) -> CheckResult:
     for page in ctx.pages:
         plain = Visitor(ctx.transport).get(page)
         signalled = Visitor(ctx.transport, gpc=True).get(page)
-        if plain.body == signalled.body and bool(plain.all("set-cookie")) == bool(signalled.all("set-cookie")):
+        if plain.body == signalled.body and bool(plain.all("set-cookie")) == bool(
+            signalled.all("set-cookie")
+        ):
             continue
-        vary = {v.strip().lower() for r in (plain, signalled) for h in r.all("vary") for v in h.split(",")}
-        uncacheable = all("no-store" in (r.header("cache-control") or "") for r in (plain, signalled))
-        evidence.append(f"{page}: differs with the signal; Vary: {', '.join(sorted(vary)) or '(none)'}")
+        vary = {
+            v.strip().lower()
+            for r in (plain, signalled)
+            for h in r.all("vary")
+            for v in h.split(",")
+        }
+        uncacheable = all(
+            "no-store" in (r.header("cache-control") or "") for r in (plain, signalled)
+        )
+        evidence.append(
+            f"{page}: differs with the signal; Vary: {', '.join(sorted(vary)) or '(none)'}"
+        )
         if "sec-gpc" not in vary and "*" not in vary and not uncacheable:
             differing.append(page)
     if not evidence:
         return CheckResult(name, "n/a", "no page differs with the signal", tuple(evidence))
     if differing:
-        return CheckResult(name, "fail", f"{len(differing)} page(s) differ with the signal without Vary: Sec-GPC", tuple(evidence))
-    return CheckResult(name, "pass", "every response that depends on the signal says so in Vary", tuple(evidence))
+        return CheckResult(
+            name,
+            "fail",
+            f"{len(differing)} page(s) differ with the signal without Vary: Sec-GPC",
+            tuple(evidence),
+        )
+    return CheckResult(
+        name, "pass", "every response that depends on the signal says so in Vary", tuple(evidence)
+    )
 
 
 def check_cross_site_refused(ctx: Context) -> CheckResult:
@@ -561,12 +665,21 @@ def check_cross_site_refused(ctx: Context) -> CheckResult:
         return CheckResult(name, "n/a", f"no consent endpoint at {ctx.endpoint}")
     visitor = Visitor(ctx.transport)
     body = json.dumps({"all": True}).encode()
-    headers = (("Sec-Fetch-Site", "cross-site"), ("Origin", "https://attacker.example"), ("Content-Type", "application/json"))
+    headers = (
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Origin", "https://attacker.example"),
+        ("Content-Type", "application/json"),
+    )
     reply = visitor.request("PUT", ctx.endpoint, body=body, headers=headers)
     state = visitor.get(ctx.endpoint).json()
-    evidence = (f"PUT {ctx.endpoint} from https://attacker.example -> {reply.status}", f"then decided={state.get('decided')}")
+    evidence = (
+        f"PUT {ctx.endpoint} from https://attacker.example -> {reply.status}",
+        f"then decided={state.get('decided')}",
+    )
     if reply.status < 400 or state.get("decided"):
-        return CheckResult(name, "fail", "a cross-site request changed the visitor's consent", evidence)
+        return CheckResult(
+            name, "fail", "a cross-site request changed the visitor's consent", evidence
+        )
     return CheckResult(name, "pass", f"refused with {reply.status}", evidence)
 
 
@@ -582,7 +695,9 @@ def check_iab_signals(ctx: Context) -> CheckResult:
     evidence = (f"usprivacy={value} after a visit with Sec-GPC: 1",)
     if len(value) == 4 and value[0] == "1" and value[2] == "Y":
         return CheckResult(name, "pass", "usprivacy records the opt-out", evidence)
-    return CheckResult(name, "fail", "usprivacy does not record the opt-out (third character must be Y)", evidence)
+    return CheckResult(
+        name, "fail", "usprivacy does not record the opt-out (third character must be Y)", evidence
+    )
 
 
 CHECKS: Mapping[str, Check] = {
@@ -629,7 +744,9 @@ def crawl(transport: Transport, start: str = "/", *, limit: int = 5) -> tuple[st
         parser.feed(reply.body.decode("utf-8", "replace"))
         for href in parser.hrefs:
             url = urlsplit(urljoin(base + path.lstrip("/"), href))
-            if f"{url.scheme}://{url.netloc}" != transport.base_url or url.path.startswith("/.well-known/"):
+            if f"{url.scheme}://{url.netloc}" != transport.base_url or url.path.startswith(
+                "/.well-known/"
+            ):
                 continue
             candidate = url.path + (f"?{url.query}" if url.query else "")
             if candidate not in seen and candidate not in queue:
@@ -662,7 +779,12 @@ def run_checks(
         progress("finding pages")
     found = tuple(pages) if pages else crawl(transport, limit=crawl_limit)
     catalog = catalog or TrackerCatalog.default()
-    ctx = Context(transport, found, endpoint, RewriteRules.default() if catalog is TrackerCatalog.default() else RewriteRules(catalog), catalog)
+    rules = (
+        RewriteRules.default()
+        if catalog is TrackerCatalog.default()
+        else RewriteRules(catalog=catalog)
+    )
+    ctx = Context(transport, found, endpoint, rules, catalog)
     results: list[CheckResult] = []
     for name in names:
         if progress is not None:
@@ -670,6 +792,12 @@ def run_checks(
         try:
             results.append(CHECKS[name](ctx))
         except Exception as exc:  # a broken target must give a failed check, not a traceback
-            results.append(CheckResult(name, "fail", f"the check could not run: {type(exc).__name__}: {exc}"))
-    label = target if isinstance(target, str) else f"{type(target).__module__}.{type(target).__qualname__}"
+            results.append(
+                CheckResult(name, "fail", f"the check could not run: {type(exc).__name__}: {exc}")
+            )
+    label = (
+        target
+        if isinstance(target, str)
+        else f"{type(target).__module__}.{type(target).__qualname__}"
+    )
     return ConformanceReport(label, found, tuple(results))

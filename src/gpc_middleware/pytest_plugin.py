@@ -25,7 +25,9 @@ class GPCConformance:
     def __init__(self, default_url: str | None) -> None:
         self.default_url = default_url
 
-    def check(self, target: Any = None, *, pages: Sequence[str] | None = None, **options: Any) -> ConformanceReport:
+    def check(
+        self, target: Any = None, *, pages: Sequence[str] | None = None, **options: Any
+    ) -> ConformanceReport:
         """Check ``target`` (an ASGI or WSGI app, or a URL); without one, the ``--gpc-url`` site."""
         if target is None:
             if self.default_url is None:
@@ -38,8 +40,20 @@ class GPCConformance:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gpc", "GPC conformance (gpc_middleware)")
-    group.addoption("--gpc-url", action="store", default=None, metavar="URL", help="check this live site for GPC conformance")
-    group.addoption("--gpc-page", action="append", default=None, metavar="PATH", help="a page of --gpc-url to check (repeatable)")
+    group.addoption(
+        "--gpc-url",
+        action="store",
+        default=None,
+        metavar="URL",
+        help="check this live site for GPC conformance",
+    )
+    group.addoption(
+        "--gpc-page",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="a page of --gpc-url to check (repeatable)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,7 +86,16 @@ class GPCConformanceItem(pytest.Item):
         return self.url, None, f"GPC conformance of {self.url}"
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
     url = config.getoption("--gpc-url")
     if url:
-        items.append(GPCConformanceItem.from_parent(session, name=f"gpc_conformance[{url}]", url=url, pages=config.getoption("--gpc-page")))
+        items.append(
+            GPCConformanceItem.from_parent(
+                session,
+                name=f"gpc_conformance[{url}]",
+                url=url,
+                pages=config.getoption("--gpc-page"),
+            )
+        )
