@@ -7,13 +7,16 @@ every decision is made there. WebSocket and lifespan scopes pass straight throug
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import partial
 from typing import Any
 
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
+from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request, scan_headers
 from .response import Response
+from .response_filter import ResponseFilter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,11 +52,8 @@ class GPCMiddleware:
         state[STATE_KEY] = decision.consent
 
         route = engine.route(scope["path"])
-        if route is None and not decision.record_gpc:
-            await self.app(scope, receive, send)  # the common case: nothing to add
-            return
-        request = request_from_scope(scope)
         if route is not None:
+            request = request_from_scope(scope)
             body = b""
             if route.reads_body(request.method):
                 body = await read_body(receive, MAX_BODY_SIZE + 1)
@@ -63,14 +63,28 @@ class GPCMiddleware:
             await send_response(send, outcome.response)
             return
 
-        amendment = engine.pass_through(request, decision)
-        extra = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in amendment.headers
-        ]
-        await self.app(scope, receive, _HeaderAppender(send, extra))
-        for pending in engine.notify(amendment.events):
+        events: tuple[ConsentEvent, ...] = ()
+        extra: list[tuple[bytes, bytes]] = []
+        if decision.record_gpc:
+            amendment = engine.pass_through(request_from_scope(scope), decision)
+            events = amendment.events
+            extra = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in amendment.headers
+            ]
+        response_filter = engine.response_filter(
+            decision,
+            method=scope["method"],
+            cookie_header=cookie_header,
+            host=partial(_host, scope),
+            extra_headers=extra,
+        )
+        await self.app(scope, receive, _Responder(send, response_filter))
+        for pending in engine.notify(events):
             await pending
+
+
+def _host(scope: Scope) -> str:
+    return request_from_scope(scope).host
 
 
 class _FlushOnShutdown:
@@ -89,19 +103,53 @@ class _FlushOnShutdown:
         await self._send(message)
 
 
-class _HeaderAppender:
-    """Per-request ``send`` wrapper that adds header pairs to the response start message."""
+class _Responder:
+    """Per-request ``send`` wrapper: hands the response start and body to the :class:`ResponseFilter`.
 
-    __slots__ = ("_extra", "_send")
+    Messages of a response the filter does not rewrite pass straight through; a
+    rewritten body is sent chunk by chunk as it is rewritten (empty intermediate
+    chunks are skipped). Only with the debugging ``suppressed_header`` is the
+    whole body held, to count before the headers go out.
+    """
 
-    def __init__(self, send: Send, extra: list[tuple[bytes, bytes]]) -> None:
+    __slots__ = ("_filter", "_held", "_held_body", "_send")
+
+    def __init__(self, send: Send, response_filter: ResponseFilter) -> None:
         self._send = send
-        self._extra = extra
+        self._filter = response_filter
+        self._held: Message | None = None
+        self._held_body: list[bytes] = []
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), *self._extra]}
-        await self._send(message)
+        kind = message["type"]
+        response_filter = self._filter
+        if kind == "http.response.start":
+            headers = response_filter.start(message["status"], list(message.get("headers", ())))
+            message = {**message, "headers": headers}
+            if response_filter.buffers_whole_body:
+                self._held = message
+                return
+            await self._send(message)
+        elif kind == "http.response.body" and response_filter.rewriting:
+            more = message.get("more_body", False)
+            body = response_filter.feed(message.get("body", b""))
+            if not more:
+                body += response_filter.close()
+            if self._held is not None:
+                self._held_body.append(body)
+                if more:
+                    return
+                start, self._held = self._held, None
+                extra = response_filter.suppressed_header()
+                if extra is not None:
+                    start["headers"] = [*start["headers"], extra]
+                await self._send(start)
+                await self._send({"type": "http.response.body", "body": b"".join(self._held_body)})
+                return
+            if body or not more:
+                await self._send({**message, "body": body})
+        else:
+            await self._send(message)
 
 
 def request_from_scope(scope: Scope) -> Request:

@@ -27,6 +27,7 @@ from .events import ConsentEvent, EventKind
 from .gpc import is_gpc_signal
 from .policy import ConsentPolicy
 from .request import Headers, Request
+from .response_filter import ResponseFilter
 from .widget_endpoints import WidgetEndpoints
 
 logger = logging.getLogger("gpc_middleware")
@@ -135,6 +136,25 @@ class ConsentEngine:
         event = self.make_event("gpc", request, decision, state, decision.consent, chosen=None)
         # The cookie depends on the signal: no cache may give it to another visitor.
         return Amendment((("Set-Cookie", cookie), VARY), (event,))
+
+    def response_filter(
+        self,
+        decision: Decision,
+        *,
+        method: str,
+        cookie_header: bytes | None,
+        host: Callable[[], str],
+        extra_headers: list[tuple[bytes, bytes]],
+    ) -> ResponseFilter:
+        """The filter of the app's response to a request with ``decision`` (headers, then body)."""
+        return ResponseFilter(
+            self.policy,
+            decision,
+            method=method,
+            cookie_header=cookie_header,
+            host=host,
+            extra_headers=extra_headers,
+        )
 
     def make_event(
         self,

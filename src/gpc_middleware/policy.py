@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
+from .catalog import TrackerCatalog
 from .categories import OPTIONAL_CATEGORIES, Category, check_category
 from .consent import Mode
 from .consent_cookie import ConsentCookieCodec
@@ -21,10 +22,12 @@ from .events import ConsentEvent
 from .i18n import build_catalogs
 from .jurisdiction import ModeResolver
 from .request import CookieReader, Headers
+from .rewriter import RewriteRules
 
 if TYPE_CHECKING:
     from .records import ConsentLog, ConsentRecorder
 
+HTMLMode = Literal["strip", "neutralize", "off"]
 SameSite = Literal["lax", "strict", "none"]
 ChangeCallback = Callable[[ConsentEvent], "Awaitable[None] | None"]
 
@@ -65,6 +68,17 @@ class ConsentPolicy:
     languages: Sequence[str] | None = None
     language: str | None = None
     privacy_policy_url: str | None = None
+    html_mode: HTMLMode = "strip"
+    tracker_hosts: Mapping[str, Category | None] | None = None
+    tracker_signatures: Mapping[str, Category | None] | None = None
+    cookie_categories: Mapping[str, Category | None] | None = None
+    consent_services: Mapping[str, Category] | None = None
+    essential_cookies: Sequence[str] = ()
+    unknown_cookies: Literal["allow", "block"] = "allow"
+    clear_refused_cookies: bool = True
+    google_consent_mode: bool = False
+    inject_widget: bool = False
+    suppressed_header: str | None = None
     consent_log: str | ConsentLog | None = field(default=None, repr=False)
     consent_log_retention: timedelta | None = timedelta(days=731)
 
@@ -76,6 +90,9 @@ class ConsentPolicy:
     form_tokens: FormTokens = field(init=False, repr=False, compare=False)
     catalogs: Mapping[str, Mapping[str, str]] = field(init=False, repr=False, compare=False)
     recorder: ConsentRecorder | None = field(init=False, repr=False, compare=False)
+    catalog: TrackerCatalog = field(init=False, repr=False, compare=False)
+    rewrite_rules: RewriteRules = field(init=False, repr=False, compare=False)
+    essential_cookie_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -149,7 +166,64 @@ class ConsentPolicy:
             raise ValueError(
                 "privacy_policy_url must be a path such as '/privacy' or an http(s) URL"
             )
+        self._check_enforcement()
+        catalog = TrackerCatalog.default()
+        if self.tracker_hosts or self.tracker_signatures or self.cookie_categories:
+            catalog = catalog.with_overrides(
+                hosts=self.tracker_hosts,
+                signatures=self.tracker_signatures,
+                cookies=self.cookie_categories,
+            )
+        set_(self, "catalog", catalog)
+        rules = (
+            RewriteRules.default()
+            if catalog is TrackerCatalog.default()
+            else RewriteRules(catalog=catalog)
+        )
+        if self.consent_services:
+            rules = rules.with_consent_attributes({"data-name": dict(self.consent_services)})
+        set_(self, "rewrite_rules", rules)
+        # The consent cookie and the IAB US Privacy cookie record opt-outs: never dropped.
+        set_(
+            self,
+            "essential_cookie_names",
+            frozenset({self.cookie_name, "usprivacy", *self.essential_cookies}),
+        )
         set_(self, "recorder", self._recorder())
+
+    def _check_enforcement(self) -> None:
+        if self.html_mode not in ("strip", "neutralize", "off"):
+            raise ValueError(
+                f"html_mode must be 'strip', 'neutralize' or 'off', not {self.html_mode!r}"
+            )
+        if self.unknown_cookies not in ("allow", "block"):
+            raise ValueError(
+                f"unknown_cookies must be 'allow' or 'block', not {self.unknown_cookies!r}"
+            )
+        if self.suppressed_header is not None and not _TOKEN.match(self.suppressed_header):
+            raise ValueError(
+                f"suppressed_header {self.suppressed_header!r} is not a valid header name"
+            )
+        for name in self.essential_cookies:
+            if not isinstance(name, str) or not _TOKEN.match(name):
+                raise ValueError(f"essential_cookies: {name!r} is not a valid cookie name")
+        for what, mapping in (
+            ("tracker_hosts", self.tracker_hosts),
+            ("tracker_signatures", self.tracker_signatures),
+            ("cookie_categories", self.cookie_categories),
+            ("consent_services", self.consent_services),
+        ):
+            for key, category in (mapping or {}).items():
+                if not isinstance(key, str) or not key:
+                    raise ValueError(f"{what}: keys must be non-empty strings, not {key!r}")
+                if category is not None:
+                    check_category(category)
+
+    def widget_tag(self, nonce: str | None = None) -> bytes:
+        """The ``<script>`` tag that loads the widget, as ``inject_widget`` adds it to pages."""
+        from .widget import widget_script_tag
+
+        return widget_script_tag(self.endpoint_path, nonce=nonce).encode("utf-8")
 
     def _recorder(self) -> ConsentRecorder | None:
         """The background writer of the consent log, if one is configured (records are a subscriber of events)."""

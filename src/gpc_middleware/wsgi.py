@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
+from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request
+from .response_filter import ResponseFilter
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -50,10 +52,8 @@ class GPCWSGIMiddleware:
 
         path = request_path(environ)
         route = engine.route(path)
-        if route is None and not decision.record_gpc:
-            return self.app(environ, start_response)  # the common case: nothing to add
-        request = request_from_environ(environ, path)
         if route is not None:
+            request = request_from_environ(environ, path)
             body = (
                 read_body(environ, MAX_BODY_SIZE + 1) if route.reads_body(request.method) else b""
             )
@@ -63,17 +63,112 @@ class GPCWSGIMiddleware:
             start_response(response.status_line, list(response.headers))
             return [response.body]
 
-        amendment = engine.pass_through(request, decision)
-        extra = list(amendment.headers)
+        events: tuple[ConsentEvent, ...] = ()
+        extra: list[tuple[bytes, bytes]] = []
+        if decision.record_gpc:
+            amendment = engine.pass_through(request_from_environ(environ, path), decision)
+            events = amendment.events
+            extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in amendment.headers]
+        response_filter = engine.response_filter(
+            decision,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            cookie_header=cookie.encode("latin-1") if cookie else None,
+            host=partial(_host, environ, path),
+            extra_headers=extra,
+        )
+        responder = _Responder(start_response, response_filter)
+        result = self.app(environ, responder.start_response)
+        _run_all(engine.notify(events))
+        if responder.started and not response_filter.rewriting:
+            return result  # headers are filtered already; the body passes as it is
+        return _FilteredBody(result, responder)
 
-        def start_with_headers(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            return start_response(status, [*headers, *extra], exc_info)
 
-        result = self.app(environ, start_with_headers)
-        _run_all(engine.notify(amendment.events))
-        return result
+def _host(environ: WSGIEnvironment, path: str) -> str:
+    return request_from_environ(environ, path).host
+
+
+class _Responder:
+    """Per-request ``start_response`` wrapper handing the response to the :class:`ResponseFilter`.
+
+    The real ``start_response`` is called at once with the filtered headers
+    (PEP 3333 lets the server send them when the first body bytes come), except
+    with the debugging ``suppressed_header``, where it waits for the whole body.
+    """
+
+    __slots__ = ("_start_response", "_status", "filter", "headers", "started")
+
+    def __init__(self, start_response: StartResponse, response_filter: ResponseFilter) -> None:
+        self._start_response = start_response
+        self.filter = response_filter
+        self.started = False
+        self._status = ""
+        self.headers: list[tuple[str, str]] = []
+
+    def start_response(
+        self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
+        if self.started and exc_info is None:
+            raise AssertionError("start_response called twice without exc_info (PEP 3333)")
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        filtered = self.filter.start(int(status.split(" ", 1)[0]), raw)
+        self.started = True
+        self._status = status
+        self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in filtered]
+        if self.filter.buffers_whole_body and exc_info is None:
+            return self._refuse_write
+        write = self._start_response(status, self.headers, exc_info)
+        if not self.filter.rewriting:
+            return write
+        return lambda data: write(self.filter.feed(data))  # the legacy write() path is filtered too
+
+    def finish_buffered(self, body: bytes) -> None:
+        extra = self.filter.suppressed_header()
+        headers = self.headers + (
+            [(extra[0].decode("latin-1"), extra[1].decode("latin-1"))] if extra else []
+        )
+        self._start_response(self._status, headers)
+
+    @staticmethod
+    def _refuse_write(data: bytes) -> None:
+        raise RuntimeError("write() cannot be used while suppressed_header holds the body")
+
+
+class _FilteredBody:
+    """The app's iterable, rewritten chunk by chunk; ``close()`` reaches the app's (PEP 3333)."""
+
+    def __init__(self, result: Iterable[bytes], responder: _Responder) -> None:
+        self._result = result
+        self._responder = responder
+
+    def __iter__(self) -> Iterator[bytes]:
+        responder = self._responder
+        response_filter = responder.filter
+        buffered: list[bytes] | None = None
+        for chunk in self._result:
+            if not response_filter.rewriting:
+                yield chunk
+                continue
+            if response_filter.buffers_whole_body:
+                buffered = buffered if buffered is not None else []
+                buffered.append(response_filter.feed(chunk))
+                continue
+            out = response_filter.feed(chunk)
+            if out:
+                yield out
+        if response_filter.rewriting:
+            tail = response_filter.close()
+            if response_filter.buffers_whole_body:
+                body = b"".join(buffered or ()) + tail
+                responder.finish_buffered(body)
+                yield body
+            elif tail:
+                yield tail
+
+    def close(self) -> None:
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
 
 
 def request_path(environ: WSGIEnvironment) -> str:

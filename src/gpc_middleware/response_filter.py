@@ -1,0 +1,273 @@
+"""What the middleware does to a response of the app: headers at its start, the body as it streams.
+
+How it works
+------------
+:meth:`ResponseFilter.start` sees the status and headers before anything is
+sent, and decides once:
+
+- ``Set-Cookie`` headers whose cookie the catalog (or the policy) puts in a
+  category this request does not allow are dropped, one header at a time.
+- Cookies of refused categories that the browser sent are expired, for the host
+  and each parent domain (tags set theirs on ``.example.com``).
+- A GPC signal seen for the first time is recorded in the consent cookie.
+- An HTML body (``text/html``; not for ``HEAD``, ``204``, ``304``) goes through
+  a :class:`~gpc_middleware.rewriter.TagStripper`: ``Content-Length`` is dropped
+  (the length changes), a strong ``ETag`` becomes weak, and, in ``strip`` mode,
+  ``Vary: Sec-GPC, Cookie`` is added and ``Cache-Control: private`` unless the
+  app chose a ``Cache-Control``. A compressed body is decoded and encoded again
+  (``content_coding``), or passed through untouched when the coding is unknown.
+
+:meth:`feed` and :meth:`close` then carry the body through, holding back no
+more than the rewriter does (one unfinished element, bounded). Everything else
+passes through byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from .categories import Category
+from .content_coding import Codec, codec_for
+from .cookie_filter import expire_refused_cookies, filter_set_cookies
+from .request import parse_cookie_header
+from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
+
+if TYPE_CHECKING:
+    from .decision import Decision
+    from .policy import ConsentPolicy
+
+logger = logging.getLogger("gpc_middleware")
+
+RawHeaders = list[tuple[bytes, bytes]]
+_NO_BODY_STATUSES: Final = frozenset({204, 205, 304})
+_NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/=_-]+)'")
+_DOCUMENT_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html)", re.IGNORECASE | re.DOTALL
+)
+_warned_codings: set[str] = set()
+
+
+def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
+    """``headers`` with ``tokens`` added to ``Vary`` (never overwritten; ``*`` already covers all)."""
+    present: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"vary":
+            present.update(part.strip().lower() for part in value.split(b","))
+    if b"*" in present:
+        return headers
+    missing = [t for t in tokens if t.lower() not in present]
+    if not missing:
+        return headers
+    return [*headers, (b"vary", b", ".join(missing))]
+
+
+class ResponseFilter:
+    """One response's header and body rewriting (see the module docstring). Made per request."""
+
+    __slots__ = (
+        "_codec",
+        "_extra",
+        "_full_document",
+        "_inject",
+        "_policy",
+        "_removals",
+        "_stripper",
+        "allowed",
+        "consent_categories",
+        "cookie_header",
+        "host",
+        "method",
+        "rewriting",
+        "suppressed",
+    )
+
+    def __init__(
+        self,
+        policy: ConsentPolicy,
+        decision: Decision,
+        *,
+        method: str,
+        cookie_header: bytes | None,
+        host: Callable[[], str],
+        extra_headers: RawHeaders,
+    ) -> None:
+        self._policy = policy
+        self.allowed: frozenset[Category] = decision.consent.allowed
+        self.consent_categories = decision.consent.categories
+        self.method = method
+        self.cookie_header = cookie_header
+        self.host = host
+        self._extra = extra_headers
+        self._stripper: TagStripper | None = None
+        self._codec: Codec | None = None
+        self._inject: bytes | None = None
+        self._full_document: bool | None = None
+        self._removals: list[RemovalEvent] | None = None
+        self.rewriting = False
+        self.suppressed = 0
+
+    # --- headers ---------------------------------------------------------------------------
+
+    def start(self, status: int, headers: RawHeaders) -> RawHeaders:
+        """The headers to send instead of ``headers``; decides whether the body is rewritten."""
+        policy = self._policy
+        out: RawHeaders = []
+        set_cookies: list[bytes] = []
+        content_type = content_encoding = b""
+        for name, value in headers:
+            lower = name.lower()
+            if lower == b"set-cookie":
+                set_cookies.append(value)
+                continue
+            if lower == b"content-type":
+                content_type = value
+            elif lower == b"content-encoding":
+                content_encoding = value
+            out.append((name, value))
+        if set_cookies:
+            kept, dropped = filter_set_cookies(
+                set_cookies,
+                self.allowed,
+                policy.catalog,
+                unknown=policy.unknown_cookies,
+                essential_names=policy.essential_cookie_names,
+            )
+            if dropped and logger.isEnabledFor(logging.DEBUG):
+                for value in dropped:
+                    logger.debug(
+                        "dropped Set-Cookie %s: category not allowed",
+                        value.split(b"=", 1)[0].decode("latin-1"),
+                    )
+            out += [(b"set-cookie", value) for value in kept]
+        if policy.clear_refused_cookies and self.cookie_header and len(self.allowed) < 4:
+            out += [(b"set-cookie", v.encode("latin-1")) for v in self._expiries()]
+        out += self._extra
+
+        if (
+            policy.html_mode != "off"
+            and self.method != "HEAD"
+            and status not in _NO_BODY_STATUSES
+            and status >= 200
+            and content_type.split(b";", 1)[0].strip().lower() == b"text/html"
+        ):
+            out = self._start_rewriting(out, content_encoding)
+        return out
+
+    def _expiries(self) -> list[str]:
+        header = self.cookie_header or b""
+        names = [name for name in parse_cookie_header(header.decode("latin-1")) if name]
+        return expire_refused_cookies(
+            names,
+            self.host(),
+            self.allowed,
+            self._policy.catalog,
+            essential_names=self._policy.essential_cookie_names,
+        )
+
+    def _start_rewriting(self, headers: RawHeaders, content_encoding: bytes) -> RawHeaders:
+        policy = self._policy
+        if content_encoding and content_encoding.strip().lower() != b"identity":
+            coding = content_encoding.decode("latin-1")
+            codec = codec_for(coding)
+            if codec is None:
+                if coding not in _warned_codings:
+                    _warned_codings.add(coding)
+                    logger.warning(
+                        "HTML with Content-Encoding %r passes through unfiltered: no codec for it here "
+                        "(place GPCMiddleware inside the compression middleware)",
+                        coding,
+                    )
+                return headers
+            self._codec = codec
+        neutralize = policy.html_mode == "neutralize"
+        snippet = (
+            consent_mode_snippet({str(k): v for k, v in self.consent_categories.items()})
+            if policy.google_consent_mode
+            else None
+        )
+        if policy.suppressed_header is not None or logger.isEnabledFor(logging.DEBUG):
+            self._removals = []
+        self._stripper = TagStripper(
+            policy.rewrite_rules,
+            () if neutralize else self.allowed,
+            mode="neutralize" if neutralize else "strip",
+            consent_mode_snippet=snippet,
+            on_remove=self._removals.append if self._removals is not None else None,
+        )
+        self.rewriting = True
+        out: RawHeaders = []
+        has_cache_control = False
+        csp_nonce: bytes | None = None
+        for name, value in headers:
+            lower = name.lower()
+            if lower == b"content-length":
+                continue  # the body changes length
+            if lower == b"etag" and not value.startswith(b"W/"):
+                value = b"W/" + value  # the same page, no longer the same bytes (RFC 9110 8.8.3)
+            elif lower == b"cache-control":
+                has_cache_control = True
+            elif lower == b"content-security-policy" and csp_nonce is None:
+                match = _NONCE.search(value)
+                csp_nonce = match.group(1) if match else None
+            out.append((name, value))
+        if not neutralize:
+            # The HTML now depends on the visitor: no shared cache may give it to another.
+            out = merge_vary(out, (b"Sec-GPC", b"Cookie"))
+            if not has_cache_control:
+                out.append((b"cache-control", b"private"))
+        if policy.inject_widget:
+            self._inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
+        return out
+
+    # --- body ------------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The rewritten bytes that are final so far (maybe none)."""
+        stripper = self._stripper
+        if stripper is None:
+            return chunk
+        codec = self._codec
+        try:
+            data = codec.decode(chunk) if codec is not None else chunk
+        except Exception:  # a corrupt compressed stream: stop decoding, keep the bytes flowing
+            logger.warning("could not decode the compressed HTML body; passing the rest through")
+            self._stripper = None
+            return chunk
+        if self._inject is not None and self._full_document is None and data.strip():
+            self._full_document = _DOCUMENT_START.match(data) is not None
+        out = stripper.feed(data)
+        return codec.encode(out) if codec is not None else out
+
+    def close(self) -> bytes:
+        """The rest of the body, after the last chunk."""
+        stripper = self._stripper
+        if stripper is None:
+            return b""
+        out = stripper.close()
+        if self._inject is not None and self._full_document:
+            # After the document: browsers run it as part of <body> (a parse error, not a
+            # failure), and the page's own markup stays byte for byte as it was.
+            out += self._inject
+        self.suppressed = stripper.removed
+        if self._removals:
+            for event in self._removals:
+                logger.debug(
+                    "%s <%s> (%s): %s", event.action, event.tag, event.category, event.reason
+                )
+        if self._codec is not None:
+            return self._codec.encode(out) + self._codec.finish()
+        return out
+
+    @property
+    def buffers_whole_body(self) -> bool:
+        """Whether the adapter must hold the body to send the suppression count as a header (debugging)."""
+        return self.rewriting and self._policy.suppressed_header is not None
+
+    def suppressed_header(self) -> tuple[bytes, bytes] | None:
+        name = self._policy.suppressed_header
+        if name is None or not self.rewriting:
+            return None
+        return (name.encode("latin-1"), str(self.suppressed).encode("ascii"))
