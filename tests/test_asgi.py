@@ -91,3 +91,53 @@ def test_no_host_header_falls_back_to_server() -> None:
     sent = run_raw(GPCMiddleware(three_chunks, policy=POLICY), [(b"sec-gpc", b"1")])
     start = sent[0]
     assert any(name == b"set-cookie" for name, _ in start["headers"])
+
+
+def test_html_streams_the_first_chunk_before_the_app_finishes() -> None:
+    seen_before_end: list[bytes] = []
+
+    async def main() -> None:
+        released = asyncio.Event()
+        sent: list[dict[str, Any]] = []
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"text/html")],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"<html><body><p>first</p>" * 10,
+                    "more_body": True,
+                }
+            )
+            await released.wait()  # the app is not finished until the test has seen the chunk
+            await send(
+                {"type": "http.response.body", "body": b"</body></html>", "more_body": False}
+            )
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and message.get("more_body"):
+                seen_before_end.append(message["body"])
+                released.set()
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "scheme": "https",
+            "headers": [],
+            "query_string": b"",
+        }
+        await asyncio.wait_for(GPCMiddleware(app, policy=POLICY)(scope, receive, send), timeout=5)
+
+    run_in_thread(main())
+    assert seen_before_end and seen_before_end[0].startswith(b"<html><body><p>first</p>")
