@@ -18,6 +18,7 @@ policy = ConsentPolicy(
     secret_key=os.environ.get("CONSENT_SECRET_KEY", "dev-only-key-change-me-0123456789"),
     policy_version="2025-01-15",
     cookie_secure=os.environ.get("CONSENT_COOKIE_SECURE", "0") == "1",  # plain http on localhost
+    inject_widget=True,  # the cookie banner and settings dialog on every page
 )
 
 app = Flask(__name__)

@@ -79,8 +79,9 @@ class GPCMiddleware:
             extra_headers=extra,
         )
         await self.app(scope, receive, _Responder(send, response_filter))
-        for pending in engine.notify(events):
-            await pending
+        if events:
+            for pending in engine.notify(events):
+                await pending
 
 
 def _host(scope: Scope) -> str:
@@ -124,8 +125,10 @@ class _Responder:
         kind = message["type"]
         response_filter = self._filter
         if kind == "http.response.start":
-            headers = response_filter.start(message["status"], list(message.get("headers", ())))
-            message = {**message, "headers": headers}
+            original = message.get("headers", [])
+            headers = response_filter.start(message["status"], original)
+            if headers is not original:
+                message = {**message, "headers": headers}
             if response_filter.buffers_whole_body:
                 self._held = message
                 return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -54,10 +54,11 @@ class Consent:
             "limit_sensitive": self.limit_sensitive,
         }
 
-    @property
-    def allowed(self) -> frozenset[Category]:
-        """The allowed categories, ``essential`` included."""
-        return frozenset(c for c, on in self.categories.items() if on)
+    #: The allowed categories, ``essential`` included (derived from ``categories``).
+    allowed: frozenset[Category] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "allowed", frozenset(c for c, on in self.categories.items() if on))
 
 
 def category_map(allowed: frozenset[Category] | set[Category]) -> Mapping[Category, bool]:

@@ -167,12 +167,15 @@ def run_demo(args: argparse.Namespace) -> int:
         policy_version="2025-01-15",
         mode=args.mode,
         cookie_secure=False,  # plain http on loopback
+        inject_widget=True,
     )
     base = f"http://{args.host}:{args.port}"
     print(
         f"""gpc_middleware demo: a job board with Google Analytics, AdSense and Mixpanel tags ({args.mode} mode)
 
   {base}/                      the site (open it in a browser)
+  {base}/_consent/settings     the cookie settings page
+  {base}/_consent/do-not-sell  "Do Not Sell or Share My Personal Information"
   {base}/_consent              the visitor's consent as JSON
   {base}/.well-known/gpc.json  the GPC support resource
 

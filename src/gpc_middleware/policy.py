@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal
 
 from .catalog import TrackerCatalog
@@ -21,7 +22,7 @@ from .csrf import FormTokens
 from .events import ConsentEvent
 from .i18n import build_catalogs
 from .jurisdiction import ModeResolver
-from .request import CookieReader, Headers
+from .request import CookieReader, Headers, parse_cookie_header
 from .rewriter import RewriteRules
 
 if TYPE_CHECKING:
@@ -93,6 +94,9 @@ class ConsentPolicy:
     catalog: TrackerCatalog = field(init=False, repr=False, compare=False)
     rewrite_rules: RewriteRules = field(init=False, repr=False, compare=False)
     essential_cookie_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    _refused_names: Callable[[bytes, frozenset[Category]], tuple[str, ...]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -189,6 +193,7 @@ class ConsentPolicy:
             "essential_cookie_names",
             frozenset({self.cookie_name, "usprivacy", *self.essential_cookies}),
         )
+        set_(self, "_refused_names", lru_cache(maxsize=4096)(self._refused_names_uncached))
         set_(self, "recorder", self._recorder())
 
     def _check_enforcement(self) -> None:
@@ -218,6 +223,25 @@ class ConsentPolicy:
                     raise ValueError(f"{what}: keys must be non-empty strings, not {key!r}")
                 if category is not None:
                     check_category(category)
+
+    def refused_cookie_names(
+        self, cookie_header: bytes, allowed: frozenset[Category]
+    ) -> tuple[str, ...]:
+        """Names in a ``Cookie`` header whose category is not in ``allowed`` (cached: a visitor repeats it)."""
+        return self._refused_names(cookie_header, allowed)
+
+    def _refused_names_uncached(
+        self, cookie_header: bytes, allowed: frozenset[Category]
+    ) -> tuple[str, ...]:
+        names = parse_cookie_header(cookie_header.decode("latin-1"))
+        refused = []
+        for name in names:
+            if not name or name in self.essential_cookie_names:
+                continue
+            category = self.catalog.classify_cookie(name)
+            if category is not None and category != "essential" and category not in allowed:
+                refused.append(name)
+        return tuple(refused)
 
     def widget_tag(self, nonce: str | None = None) -> bytes:
         """The ``<script>`` tag that loads the widget, as ``inject_widget`` adds it to pages."""

@@ -29,10 +29,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
-from .categories import Category
 from .content_coding import Codec, codec_for
 from .cookie_filter import expire_refused_cookies, filter_set_cookies
-from .request import parse_cookie_header
 from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 
 if TYPE_CHECKING:
@@ -69,17 +67,16 @@ class ResponseFilter:
 
     __slots__ = (
         "_codec",
+        "_consent",
+        "_cookie_header",
         "_extra",
         "_full_document",
+        "_host",
         "_inject",
+        "_method",
         "_policy",
         "_removals",
         "_stripper",
-        "allowed",
-        "consent_categories",
-        "cookie_header",
-        "host",
-        "method",
         "rewriting",
         "suppressed",
     )
@@ -95,11 +92,10 @@ class ResponseFilter:
         extra_headers: RawHeaders,
     ) -> None:
         self._policy = policy
-        self.allowed: frozenset[Category] = decision.consent.allowed
-        self.consent_categories = decision.consent.categories
-        self.method = method
-        self.cookie_header = cookie_header
-        self.host = host
+        self._consent = decision.consent
+        self._method = method
+        self._cookie_header = cookie_header
+        self._host = host
         self._extra = extra_headers
         self._stripper: TagStripper | None = None
         self._codec: Codec | None = None
@@ -112,43 +108,32 @@ class ResponseFilter:
     # --- headers ---------------------------------------------------------------------------
 
     def start(self, status: int, headers: RawHeaders) -> RawHeaders:
-        """The headers to send instead of ``headers``; decides whether the body is rewritten."""
+        """The headers to send instead of ``headers`` (the same list when nothing changes).
+
+        Also decides whether the body is rewritten (:attr:`rewriting`).
+        """
         policy = self._policy
-        out: RawHeaders = []
-        set_cookies: list[bytes] = []
         content_type = content_encoding = b""
+        has_set_cookie = False
         for name, value in headers:
             lower = name.lower()
-            if lower == b"set-cookie":
-                set_cookies.append(value)
-                continue
             if lower == b"content-type":
                 content_type = value
+            elif lower == b"set-cookie":
+                has_set_cookie = True
             elif lower == b"content-encoding":
                 content_encoding = value
-            out.append((name, value))
-        if set_cookies:
-            kept, dropped = filter_set_cookies(
-                set_cookies,
-                self.allowed,
-                policy.catalog,
-                unknown=policy.unknown_cookies,
-                essential_names=policy.essential_cookie_names,
-            )
-            if dropped and logger.isEnabledFor(logging.DEBUG):
-                for value in dropped:
-                    logger.debug(
-                        "dropped Set-Cookie %s: category not allowed",
-                        value.split(b"=", 1)[0].decode("latin-1"),
-                    )
-            out += [(b"set-cookie", value) for value in kept]
-        if policy.clear_refused_cookies and self.cookie_header and len(self.allowed) < 4:
-            out += [(b"set-cookie", v.encode("latin-1")) for v in self._expiries()]
-        out += self._extra
-
+        out = self._filter_set_cookies(headers) if has_set_cookie else headers
+        extra = self._extra
+        if policy.clear_refused_cookies and self._cookie_header and len(self._consent.allowed) < 4:
+            expiries = self._expiries()
+            if expiries:
+                extra = [*extra, *((b"set-cookie", v.encode("latin-1")) for v in expiries)]
+        if extra:
+            out = [*out, *extra]
         if (
             policy.html_mode != "off"
-            and self.method != "HEAD"
+            and self._method != "HEAD"
             and status not in _NO_BODY_STATUSES
             and status >= 200
             and content_type.split(b";", 1)[0].strip().lower() == b"text/html"
@@ -156,15 +141,36 @@ class ResponseFilter:
             out = self._start_rewriting(out, content_encoding)
         return out
 
+    def _filter_set_cookies(self, headers: RawHeaders) -> RawHeaders:
+        policy = self._policy
+        values = [value for name, value in headers if name.lower() == b"set-cookie"]
+        kept, dropped = filter_set_cookies(
+            values,
+            self._consent.allowed,
+            policy.catalog,
+            unknown=policy.unknown_cookies,
+            essential_names=policy.essential_cookie_names,
+        )
+        if dropped and logger.isEnabledFor(logging.DEBUG):
+            for value in dropped:
+                logger.debug(
+                    "dropped Set-Cookie %s: category not allowed",
+                    value.split(b"=", 1)[0].decode("latin-1"),
+                )
+        out = [(name, value) for name, value in headers if name.lower() != b"set-cookie"]
+        return out + [(b"set-cookie", value) for value in kept]
+
     def _expiries(self) -> list[str]:
-        header = self.cookie_header or b""
-        names = [name for name in parse_cookie_header(header.decode("latin-1")) if name]
+        policy = self._policy
+        names = policy.refused_cookie_names(self._cookie_header or b"", self._consent.allowed)
+        if not names:  # the usual case, answered from the cache without parsing
+            return []
         return expire_refused_cookies(
             names,
-            self.host(),
-            self.allowed,
-            self._policy.catalog,
-            essential_names=self._policy.essential_cookie_names,
+            self._host(),
+            self._consent.allowed,
+            policy.catalog,
+            essential_names=policy.essential_cookie_names,
         )
 
     def _start_rewriting(self, headers: RawHeaders, content_encoding: bytes) -> RawHeaders:
@@ -184,7 +190,7 @@ class ResponseFilter:
             self._codec = codec
         neutralize = policy.html_mode == "neutralize"
         snippet = (
-            consent_mode_snippet({str(k): v for k, v in self.consent_categories.items()})
+            consent_mode_snippet({str(k): v for k, v in self._consent.categories.items()})
             if policy.google_consent_mode
             else None
         )
@@ -192,7 +198,7 @@ class ResponseFilter:
             self._removals = []
         self._stripper = TagStripper(
             policy.rewrite_rules,
-            () if neutralize else self.allowed,
+            () if neutralize else self._consent.allowed,
             mode="neutralize" if neutralize else "strip",
             consent_mode_snippet=snippet,
             on_remove=self._removals.append if self._removals is not None else None,
