@@ -15,6 +15,8 @@ from gpc_middleware import ConsentPolicy
 
 from .apps import flask_app, starlette_app
 
+pytest_plugins = ["pytester"]
+
 SECRET = "test-secret-key-0123456789abcdef"
 HOST = "testserver"
 ORIGIN = f"https://{HOST}"

@@ -726,8 +726,13 @@ class _Links(html.parser.HTMLParser):
                 self.hrefs.append(href)
 
 
-def crawl(transport: Transport, start: str = "/", *, limit: int = 5) -> tuple[str, ...]:
-    """Up to ``limit`` same-site HTML pages reachable from ``start``, breadth first."""
+def crawl(
+    transport: Transport, start: str = "/", *, limit: int = 5, skip_prefix: str | None = None
+) -> tuple[str, ...]:
+    """Up to ``limit`` same-site HTML pages reachable from ``start``, breadth first.
+
+    Paths under ``skip_prefix`` (the consent endpoint's own pages) are left out.
+    """
     base = transport.base_url + "/"
     seen: list[str] = []
     queue = [start]
@@ -748,6 +753,8 @@ def crawl(transport: Transport, start: str = "/", *, limit: int = 5) -> tuple[st
                 "/.well-known/"
             ):
                 continue
+            if skip_prefix and (url.path == skip_prefix or url.path.startswith(skip_prefix + "/")):
+                continue  # the consent endpoint's own pages are not the site's
             candidate = url.path + (f"?{url.query}" if url.query else "")
             if candidate not in seen and candidate not in queue:
                 queue.append(candidate)
@@ -777,7 +784,7 @@ def run_checks(
         raise ValueError(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}")
     if progress is not None:
         progress("finding pages")
-    found = tuple(pages) if pages else crawl(transport, limit=crawl_limit)
+    found = tuple(pages) if pages else crawl(transport, limit=crawl_limit, skip_prefix=endpoint)
     catalog = catalog or TrackerCatalog.default()
     rules = (
         RewriteRules.default()

@@ -41,6 +41,15 @@ class Consent:
         """Whether ``category`` is allowed; an unknown name raises ``ValueError`` (a typo must not read as "no")."""
         return self.categories[check_category(category)]
 
+    @property
+    def us_privacy(self) -> str:
+        """The IAB US Privacy string: version 1, notice given, opted out of sale unless targeting is allowed.
+
+        Its third character is ``Y`` once the visitor opted out (GPC, a choice, or the
+        opt-in default), which is what research crawlers and extensions read.
+        """
+        return "1Y" + ("N" if self.categories["targeting"] else "Y") + "N"
+
     def to_json(self) -> dict[str, Any]:
         """The consent endpoint's JSON body."""
         return {

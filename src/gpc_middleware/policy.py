@@ -80,6 +80,7 @@ class ConsentPolicy:
     google_consent_mode: bool = False
     inject_widget: bool = False
     suppressed_header: str | None = None
+    iab_signals: bool = False
     consent_log: str | ConsentLog | None = field(default=None, repr=False)
     consent_log_retention: timedelta | None = timedelta(days=731)
 
@@ -94,6 +95,7 @@ class ConsentPolicy:
     catalog: TrackerCatalog = field(init=False, repr=False, compare=False)
     rewrite_rules: RewriteRules = field(init=False, repr=False, compare=False)
     essential_cookie_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
     _refused_names: Callable[[bytes, frozenset[Category]], tuple[str, ...]] = field(
         init=False, repr=False, compare=False
     )
@@ -193,6 +195,7 @@ class ConsentPolicy:
             "essential_cookie_names",
             frozenset({self.cookie_name, "usprivacy", *self.essential_cookies}),
         )
+        set_(self, "read_us_privacy", CookieReader("usprivacy"))
         set_(self, "_refused_names", lru_cache(maxsize=4096)(self._refused_names_uncached))
         set_(self, "recorder", self._recorder())
 
@@ -242,6 +245,11 @@ class ConsentPolicy:
             if category is not None and category != "essential" and category not in allowed:
                 refused.append(name)
         return tuple(refused)
+
+    def us_privacy_cookie(self, value: str) -> str:
+        """A ``Set-Cookie`` value for the IAB US Privacy string (readable by scripts: CMP APIs read it)."""
+        attributes = self.cookie_attributes.replace("HttpOnly; ", "")
+        return f"usprivacy={value}; Max-Age={self.cookie_max_age}; {attributes}"
 
     def widget_tag(self, nonce: str | None = None) -> bytes:
         """The ``<script>`` tag that loads the widget, as ``inject_widget`` adds it to pages."""

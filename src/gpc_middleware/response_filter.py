@@ -129,6 +129,14 @@ class ResponseFilter:
             expiries = self._expiries()
             if expiries:
                 extra = [*extra, *((b"set-cookie", v.encode("latin-1")) for v in expiries)]
+        if policy.iab_signals:
+            wanted = self._consent.us_privacy
+            sent = policy.read_us_privacy(self._cookie_header) if self._cookie_header else None
+            if sent != wanted.encode("ascii"):
+                extra = [
+                    *extra,
+                    (b"set-cookie", policy.us_privacy_cookie(wanted).encode("latin-1")),
+                ]
         if extra:
             out = [*out, *extra]
         if (
