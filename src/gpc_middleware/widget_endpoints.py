@@ -67,16 +67,8 @@ def page_security_headers(nonce: str) -> list[tuple[str, str]]:
 
 
 def widget_state(consent: Consent) -> WidgetState:
-    return WidgetState(
-        categories=dict(consent.categories),
-        gpc=consent.gpc,
-        gpc_honored=consent.gpc_honored,
-        decided=consent.decided,
-        source=consent.source,
-        policy_version=consent.policy_version,
-        mode=consent.mode,
-        limit_sensitive=consent.limit_sensitive,
-    )
+    """The widget's view of ``consent``: the JSON endpoint's body, which it mirrors field for field."""
+    return WidgetState.from_json_dict(consent.to_json())
 
 
 class WidgetEndpoints:
