@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .catalog import TrackerCatalog
 from .categories import Category
+from .iab import read_us_national
 from .rewriter import RemovalEvent, RewriteRules, TagStripper
 
 Status = Literal["pass", "fail", "n/a"]
@@ -684,20 +685,42 @@ def check_cross_site_refused(ctx: Context) -> CheckResult:
 
 
 def check_iab_signals(ctx: Context) -> CheckResult:
-    """After an opt-out, the IAB US Privacy string (``usprivacy`` cookie) says so: third character ``Y``."""
-    name = "iab-us-privacy"
+    """After a GPC opt-out, the IAB signals say so: ``usprivacy`` third character ``Y``; GPP opt-outs and Gpc."""
+    name = "iab-signals"
     visitor = Visitor(ctx.transport, gpc=True)
     for page in ctx.pages:
         visitor.get(page)
-    value = visitor.cookies.get("usprivacy")
-    if value is None:
-        return CheckResult(name, "n/a", "the site sets no usprivacy cookie")
-    evidence = (f"usprivacy={value} after a visit with Sec-GPC: 1",)
-    if len(value) == 4 and value[0] == "1" and value[2] == "Y":
-        return CheckResult(name, "pass", "usprivacy records the opt-out", evidence)
-    return CheckResult(
-        name, "fail", "usprivacy does not record the opt-out (third character must be Y)", evidence
-    )
+    usp = visitor.cookies.get("usprivacy")
+    gpp: str | None = None
+    if ctx.endpoint_state() is not None:
+        iab = visitor.get(ctx.endpoint).json().get("iab")
+        gpp = iab.get("gpp") if isinstance(iab, dict) else None
+    if usp is None and gpp is None:
+        return CheckResult(name, "n/a", "the site publishes no usprivacy cookie and no GPP string")
+    evidence = [f"after a visit with Sec-GPC: 1: usprivacy={usp}, gpp={gpp}"]
+    problems: list[str] = []
+    if usp is not None and not (len(usp) == 4 and usp[0] == "1" and usp[2] == "Y"):
+        problems.append("usprivacy does not record the opt-out (third character must be Y)")
+    if gpp is not None:
+        try:
+            fields = read_us_national(gpp)
+        except ValueError as exc:
+            problems.append(str(exc))
+        else:
+            evidence.append(f"GPP US National: {fields}")
+            if (
+                fields["SaleOptOut"] != 1
+                or fields["SharingOptOut"] != 1
+                or fields["TargetedAdvertisingOptOut"] != 1
+            ):
+                problems.append(
+                    "GPP does not record the sale, sharing and targeted-advertising opt-outs"
+                )
+            if fields["Gpc"] is not True:
+                problems.append("GPP does not record the GPC signal")
+    if problems:
+        return CheckResult(name, "fail", "; ".join(problems), tuple(evidence))
+    return CheckResult(name, "pass", "the IAB signals record the opt-out", tuple(evidence))
 
 
 CHECKS: Mapping[str, Check] = {
@@ -707,7 +730,7 @@ CHECKS: Mapping[str, Check] = {
     "opt-in-before-choice": check_opt_in_before_choice,
     "vary-on-signal": check_vary_on_signal,
     "cross-site-refused": check_cross_site_refused,
-    "iab-us-privacy": check_iab_signals,
+    "iab-signals": check_iab_signals,
 }
 
 

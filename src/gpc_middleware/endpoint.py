@@ -18,6 +18,7 @@ from .consent_cookie import ConsentState, new_consent_id
 from .csrf import is_same_origin
 from .decision import Decision, effective_consent, state_with_choice
 from .events import ConsentEvent, EventKind
+from .iab import gpp_string, us_privacy_string
 from .policy import ConsentPolicy
 from .request import Request
 from .response import Response, error_response, json_response
@@ -144,6 +145,13 @@ class ConsentEndpoints:
         if policy.gpc_json is not None:
             self.routes["/.well-known/gpc.json"] = Route(self.gpc_json)
 
+    def body(self, consent: Consent) -> dict[str, object]:
+        """The endpoint's JSON for ``consent``; with ``iab_signals``, also the IAB strings."""
+        body = consent.to_json()
+        if self._policy.iab_signals:
+            body["iab"] = {"usprivacy": us_privacy_string(consent), "gpp": gpp_string(consent)}
+        return body
+
     def gpc_json(self, call: Call) -> Outcome:
         """``/.well-known/gpc.json`` (GPC specification section 3.4): the same for every visitor."""
         if call.request.method not in ("GET", "HEAD"):
@@ -188,7 +196,7 @@ class ConsentEndpoints:
                     "gpc", call.request, decision, state, decision.consent, chosen=None
                 ),
             )
-        response = json_response(200, decision.consent.to_json(), headers)
+        response = json_response(200, self.body(decision.consent), headers)
         if call.request.method == "HEAD":
             response = Response(response.status, response.headers, b"")
         return Outcome(response, events)
@@ -216,7 +224,7 @@ class ConsentEndpoints:
         """Record ``choice`` for the visitor of ``call``; answer with the new effective state."""
         change = self.record_choice(call, choice, limit_sensitive=limit_sensitive)
         return Outcome(
-            json_response(200, change.consent.to_json(), [VARY, change.cookie]), change.events
+            json_response(200, self.body(change.consent), [VARY, change.cookie]), change.events
         )
 
     def record_choice(
@@ -266,5 +274,5 @@ class ConsentEndpoints:
                 ),
             )
         return Outcome(
-            json_response(200, consent.to_json(), [VARY, ("Set-Cookie", cookie)]), events
+            json_response(200, self.body(consent), [VARY, ("Set-Cookie", cookie)]), events
         )
