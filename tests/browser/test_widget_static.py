@@ -140,6 +140,7 @@ window.analyticsRuns = (window.analyticsRuns || 0) + 1;
 <img data-consent="targeting" data-src="/pixel/targeting.gif" alt="" width="1" height="1">
 <img data-consent="preference" data-src="/pixel/preference.gif" alt="" width="1" height="1">
 </main>
+{'<div style="height: 150vh"></div><footer><a href="#end" id="last-link">The end</a></footer>' if "tall" in query else ""}
 {widget_script_tag(ENDPOINT, reload=reload, nonce=nonce)}
 </body>
 </html>
@@ -597,6 +598,38 @@ def test_accept_all_with_browser_gpc_keeps_targeting_off(
     assert [json.loads(b) for b in double.bodies("PUT", ENDPOINT)] == [{"all": True}]
     assert page.evaluate("window.targetingRan") is None
     assert "/pixel/targeting.gif" not in double.paths()
+
+
+def test_banner_leaves_the_end_of_the_page_reachable(
+    context: BrowserContext, server: tuple[str, ConsentEndpointDouble]
+) -> None:
+    # The fixed banner must not cover the page's last content for good, nor hide an
+    # element that has keyboard focus (WCAG 2.2 SC 2.4.11 Focus Not Obscured).
+    base, _ = server
+    page = open_site(context, base, "?reload=false&tall=1")
+    banner = page.locator(".gpc-banner")
+    expect(banner).to_be_visible()
+    uncovered = """() => {
+      const el = document.getElementById("last-link");
+      const r = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return hit === el;
+    }"""
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+        page.locator("#last-link").focus()
+        page.wait_for_function(uncovered, timeout=5000)  # focus scrolls it above the banner
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        assert page.evaluate(uncovered), viewport
+    page.set_viewport_size(DESKTOP)
+    height = page.evaluate("document.documentElement.scrollHeight")
+    banner.get_by_role("button", name="Reject all").click()
+    expect(banner).to_have_count(0)
+    # The reserved space goes with the banner.
+    page.wait_for_function(f"document.documentElement.scrollHeight < {height}")
+    assert page.locator(".gpc-banner-space").count() == 0
+    assert page.evaluate("document.documentElement.style.scrollPaddingBottom") == ""
 
 
 def test_failed_save_keeps_the_banner_and_says_so(

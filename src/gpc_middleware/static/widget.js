@@ -36,6 +36,7 @@
   let config = null; // the widget.json body
   let state = null; // the consent endpoint's latest answer
   let banner = null;
+  let bannerSpace = null; // keeps the end of the page clear of the banner
   let overlay = null;
   let floating = null;
   let opener = null;
@@ -316,11 +317,56 @@
     ]);
     // First in the document: keyboard users reach it before the page content.
     document.body.insertBefore(banner, document.body.firstChild);
+    reserveBannerSpace();
   }
 
   function removeBanner() {
     if (banner && banner.parentNode) banner.parentNode.removeChild(banner);
     banner = null;
+    releaseBannerSpace();
+  }
+
+  // The banner is fixed over the bottom of the viewport. Without room below the page's
+  // content, the end of the page could never be scrolled into view, and an element there
+  // could have keyboard focus while entirely hidden (WCAG 2.2 SC 2.4.11 Focus Not
+  // Obscured). So while the banner is shown, an empty block as tall as the banner ends
+  // the page, and the same height is scroll padding for focus and anchor scrolling.
+  // (CSSOM style changes are allowed under a Content-Security-Policy without
+  // 'unsafe-inline'; only style attributes in markup are not.)
+  function reserveBannerSpace() {
+    const root = document.documentElement;
+    const spacer = h("div", { class: "gpc-banner-space", "aria-hidden": "true" });
+    bannerSpace = {
+      spacer: spacer,
+      padding: root.style.getPropertyValue("scroll-padding-bottom"),
+      priority: root.style.getPropertyPriority("scroll-padding-bottom"),
+      observer: null,
+    };
+    document.body.appendChild(spacer);
+    const fit = () => {
+      if (!banner) return;
+      const height = Math.ceil(banner.getBoundingClientRect().height) + "px";
+      spacer.style.setProperty("height", height);
+      root.style.setProperty("scroll-padding-bottom", height);
+    };
+    fit();
+    if (window.ResizeObserver) {
+      bannerSpace.observer = new ResizeObserver(fit); // text wrapping, zoom, rotation
+      bannerSpace.observer.observe(banner);
+    }
+  }
+
+  function releaseBannerSpace() {
+    if (!bannerSpace) return;
+    const root = document.documentElement;
+    if (bannerSpace.observer) bannerSpace.observer.disconnect();
+    if (bannerSpace.spacer.parentNode) bannerSpace.spacer.parentNode.removeChild(bannerSpace.spacer);
+    if (bannerSpace.padding) {
+      root.style.setProperty("scroll-padding-bottom", bannerSpace.padding, bannerSpace.priority);
+    } else {
+      root.style.removeProperty("scroll-padding-bottom");
+    }
+    bannerSpace = null;
   }
 
   // ---- floating "Cookie settings" button ---------------------------------------------
