@@ -22,6 +22,7 @@ policy = ConsentPolicy(
     policy_version="2025-01-15",
     cookie_secure=os.environ.get("CONSENT_COOKIE_SECURE", "0") == "1",  # plain http on localhost
     inject_widget=True,  # the cookie banner and settings dialog on every page
+    iab_signals=True,  # usprivacy cookie, __uspapi and __gpp for tools that read them
 )
 
 

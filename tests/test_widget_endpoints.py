@@ -254,3 +254,21 @@ def test_every_configurable_text_is_escaped(make_client: Callable[..., Client]) 
 def test_reflected_request_values_are_escaped(client: Client) -> None:
     body = client.get('/_consent/settings?next=/"><script>alert(1)</script>&lang="><b>').body
     assert b"<script>alert(1)" not in body and b'"><b>' not in body
+
+
+def test_targeting_is_locked_while_the_signal_is_sent(client: Client) -> None:
+    with_signal = client.get("/_consent/settings", headers={"Sec-GPC": "1"}).body
+    assert re.search(rb'value="targeting"[^>]*disabled', with_signal)
+    assert b"Off while your browser sends Global Privacy Control" in with_signal
+    without = client.get("/_consent/settings").body
+    assert not re.search(rb'value="targeting"[^>]*disabled', without)
+
+
+def test_widget_config_carries_iab_strings_only_when_published(
+    make_client: Callable[..., Client],
+) -> None:
+    assert make_client().get("/_consent/widget.json").json()["iab"] is None
+    config = (
+        make_client(iab_signals=True).get("/_consent/widget.json", headers={"Sec-GPC": "1"}).json()
+    )
+    assert config["iab"] == {"usprivacy": "1YYN", "gpp": "DBABLA~BVQVAAAAAgA.YA"}

@@ -168,6 +168,7 @@ def run_demo(args: argparse.Namespace) -> int:
         mode=args.mode,
         cookie_secure=False,  # plain http on loopback
         inject_widget=True,
+        iab_signals=True,
     )
     base = f"http://{args.host}:{args.port}"
     print(

@@ -80,6 +80,7 @@ _ENGLISH: Final[dict[str, str]] = {
         "this may involve selling or sharing your personal information."
     ),
     "always_on": "Always on",
+    "gpc_locked": "Off while your browser sends Global Privacy Control",
     # The three choices, always shown with equal prominence.
     "accept_all": "Accept all",
     "reject_all": "Reject all",
@@ -157,6 +158,7 @@ _KOREAN: Final[dict[str, str]] = {
         "공유가 포함될 수 있습니다."
     ),
     "always_on": "항상 사용",
+    "gpc_locked": "브라우저가 글로벌 프라이버시 컨트롤(GPC) 신호를 보내는 동안 꺼져 있습니다",
     "accept_all": "모두 허용",
     "reject_all": "모두 거부",
     "save_choices": "선택 사항 저장",
@@ -232,6 +234,7 @@ _FRENCH: Final[dict[str, str]] = {
         "partage de vos données personnelles."
     ),
     "always_on": "Toujours actifs",
+    "gpc_locked": "Désactivé tant que votre navigateur envoie le signal Global Privacy Control",
     "accept_all": "Tout accepter",
     "reject_all": "Tout refuser",
     "save_choices": "Enregistrer mes choix",

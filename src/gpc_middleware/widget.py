@@ -364,6 +364,7 @@ def widget_config(
     endpoint: str,
     do_not_sell_link: bool = True,
     privacy_policy_url: str | None = None,
+    iab: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
     """Return what the script needs, as a JSON-ready dict (see :func:`render_widget_config`).
 
@@ -388,6 +389,8 @@ def widget_config(
         },
         "texts": {key: texts[key] for key in sorted(_check_texts(texts))},
         "state": state.to_json_dict(),
+        # The IAB strings (US Privacy, GPP) the script answers __uspapi/__gpp with, if published.
+        "iab": dict(iab) if iab is not None else None,
     }
 
 
@@ -399,6 +402,7 @@ def render_widget_config(
     endpoint: str,
     do_not_sell_link: bool = True,
     privacy_policy_url: str | None = None,
+    iab: Mapping[str, str] | None = None,
 ) -> bytes:
     """Return the ``E/widget.json`` body (UTF-8 JSON) the script fetches on each page.
 
@@ -414,6 +418,7 @@ def render_widget_config(
         endpoint=endpoint,
         do_not_sell_link=do_not_sell_link,
         privacy_policy_url=privacy_policy_url,
+        iab=iab,
     )
     return json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -477,9 +482,16 @@ def _category_rows(texts: Mapping[str, str], state: WidgetState) -> list[str]:
         control_id = f"gpc-page-{category}"
         description_id = f"{control_id}-description"
         essential = category == "essential"
+        # While the browser sends GPC, targeting stays off whatever is ticked (CCPA
+        # regulations section 7025(c)(3)): say so instead of offering a switch that does nothing.
+        locked = category == "targeting" and state.gpc
         checked = " checked" if state.categories[category] else ""
-        disabled = " disabled" if essential else ""
-        badge = f' <span class="gpc-badge">{_text(texts["always_on"])}</span>' if essential else ""
+        disabled = " disabled" if essential or locked else ""
+        badge = ""
+        if essential:
+            badge = f' <span class="gpc-badge">{_text(texts["always_on"])}</span>'
+        elif locked:
+            badge = f' <span class="gpc-badge">{_text(texts["gpc_locked"])}</span>'
         rows += [
             f'<div class="gpc-category" data-category="{category}">',
             '<div class="gpc-category__head">',

@@ -272,6 +272,7 @@ class WidgetEndpoints:
             language=language,
             endpoint=self._policy.endpoint_path,
             privacy_policy_url=self._policy.privacy_policy_url,
+            iab=self._consent.body(call.decision.consent).get("iab"),  # type: ignore[arg-type]
         )
         headers = [
             ("Content-Type", "application/json"),

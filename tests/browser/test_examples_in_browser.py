@@ -338,10 +338,24 @@ def test_gpc_keeps_targeting_off(
     assert consent["gpc_honored"] is True
     assert consent["categories"]["analytics"] is True
     assert consent["categories"]["targeting"] is False
+    # Tools that read the IAB CMP APIs see the opt-out too.
+    usp = page.evaluate(
+        "new Promise(r => window.__uspapi('getUSPData', 1, (data, ok) => r(ok ? data.uspString : null)))"
+    )
+    assert usp == "1YYN"
+    gpp = page.evaluate(
+        "new Promise(r => window.__gpp('ping', (data, ok) => r(ok ? data.gppString : null)))"
+    )
+    assert gpp == "DBABLA~BVQVAAAAAgA.YA"
     settings = visit.context.new_page()
     settings.goto(f"{site.base}{ENDPOINT}/settings")
     expect(settings.get_by_text("Opt-Out Request Honored")).to_be_visible()
     expect(settings.get_by_label("Targeted advertising")).not_to_be_checked()
+    # Locked while the signal is sent, and the page says why.
+    expect(settings.get_by_label("Targeted advertising")).to_be_disabled()
+    expect(
+        settings.get_by_text("Off while your browser sends Global Privacy Control")
+    ).to_be_visible()
     shoot(settings, artifacts / f"example-{site.name}-settings-gpc.png", full_page=True)
     # With JavaScript, under the page's strict CSP, the form saves in place.
     settings.get_by_label("Preferences").uncheck()

@@ -261,9 +261,12 @@
       name: category,
       "aria-describedby": describedBy || null,
     });
+    // While GPC is sent, targeting stays off whatever is ticked: show it locked, say why.
+    const locked = category === "targeting" && (browserGpc || (state && state.gpc === true));
     box.checked = allowed(category);
-    box.disabled = essential;
+    box.disabled = essential || locked;
     const label = h("label", { for: id }, [t("category_" + category)]);
+    if (locked) label.appendChild(h("span", { class: "gpc-badge", text: t("gpc_locked") }));
     return { box: box, label: label };
   }
 
@@ -564,6 +567,45 @@
     });
   }
 
+  // IAB CMP APIs, so that tools reading __uspapi (CCPA framework) and __gpp (Global
+  // Privacy Platform) see the opt-out the server recorded. The strings come from the server.
+  function installIabApis(iab) {
+    if (typeof iab.usprivacy === "string") {
+      window.__uspapi = function (command, version, callback) {
+        if (typeof callback !== "function") return;
+        if (command === "getUSPData") callback({ version: 1, uspString: iab.usprivacy }, true);
+        else callback(null, false);
+      };
+    }
+    if (typeof iab.gpp === "string") {
+      const ping = function () {
+        return {
+          gppVersion: "1.1",
+          cmpStatus: "loaded",
+          cmpDisplayStatus: "hidden",
+          signalStatus: "ready",
+          supportedAPIs: ["7:usnat"],
+          cmpId: 0,
+          sectionList: [7],
+          applicableSections: [7],
+          gppString: iab.gpp,
+          parsedSections: {},
+        };
+      };
+      let listeners = 0;
+      window.__gpp = function (command, callback, parameter) {
+        if (typeof callback !== "function") return;
+        if (command === "ping") callback(ping(), true);
+        else if (command === "addEventListener") {
+          listeners += 1;
+          callback({ eventName: "listenerRegistered", listenerId: listeners, data: true, pingData: ping() }, true);
+        } else if (command === "removeEventListener") callback(true, true);
+        else if (command === "hasSection") callback(parameter === "usnat" || parameter === 7, true);
+        else callback(null, false);
+      };
+    }
+  }
+
   async function start() {
     if (options.page === "settings") {
       enhanceSettingsPage();
@@ -584,6 +626,7 @@
       }
       config = loaded;
       state = loaded.state;
+      if (loaded.iab) installIabApis(loaded.iab);
     } catch (error) {
       if (window.console) console.warn("gpc_middleware widget:", error);
       return;
