@@ -138,7 +138,7 @@ class ConsentEndpoints:
 
     def __init__(self, policy: ConsentPolicy, make_event: EventFactory) -> None:
         self._policy = policy
-        self._make_event = self.make_event = make_event
+        self.make_event = make_event
         self.routes: dict[str, Route] = {
             policy.endpoint_path: Route(self.consent, frozenset({"PUT", "POST"})),
         }
@@ -192,7 +192,7 @@ class ConsentEndpoints:
                 ("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state)))
             )
             events = (
-                self._make_event(
+                self.make_event(
                     "gpc", call.request, decision, state, decision.consent, chosen=None
                 ),
             )
@@ -243,7 +243,7 @@ class ConsentEndpoints:
         )
         consent = effective_consent(self._policy, state, mode=decision.mode, signal=signal)
         chosen: dict[str, bool] = {c: c in choice for c in OPTIONAL_CATEGORIES}
-        event = self._make_event(kind, call.request, decision, state, consent, chosen=chosen)
+        event = self.make_event(kind, call.request, decision, state, consent, chosen=chosen)
         cookie = ("Set-Cookie", self._policy.set_cookie_header(self._policy.codec.dumps(state)))
         return Change(state, consent, cookie, (event,))
 
@@ -269,7 +269,7 @@ class ConsentEndpoints:
         events: tuple[ConsentEvent, ...] = ()
         if event_state is not None:  # nothing was recorded, so nothing is withdrawn
             events = (
-                self._make_event(
+                self.make_event(
                     "withdrawal", call.request, decision, event_state, consent, chosen=None
                 ),
             )
