@@ -48,6 +48,12 @@ _DOCUMENT_START = re.compile(
 _warned_codings: set[str] = set()
 
 
+def _is_html(content_type: bytes) -> bool:
+    """``text/html``, with or without parameters, in any case."""
+    value = content_type.lstrip()
+    return value[:9].lower() == b"text/html" and value[9:10] in (b"", b";", b" ", b"\t")
+
+
 def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
     """``headers`` with ``tokens`` added to ``Vary`` (never overwritten; ``*`` already covers all)."""
     present: set[bytes] = set()
@@ -144,7 +150,7 @@ class ResponseFilter:
             and self._method != "HEAD"
             and status not in _NO_BODY_STATUSES
             and status >= 200
-            and content_type.split(b";", 1)[0].strip().lower() == b"text/html"
+            and _is_html(content_type)
         ):
             out = self._start_rewriting(out, content_encoding)
         return out
