@@ -114,6 +114,7 @@ class ConsentEngine:
 
     def cache_clear(self) -> None:
         """Forget every verified cookie (the next request with each pays for verification again)."""
+        self._read_cookie.cache_clear()
         self._resolve.cache_clear()
 
     def route(self, path: str) -> Route | None:
