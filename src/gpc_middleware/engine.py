@@ -36,6 +36,8 @@ RawHeaders = list[tuple[bytes, bytes]] | Callable[[], list[tuple[bytes, bytes]]]
 
 #: How many distinct (cookie, mode, signal) decisions are kept; about 1 KiB each at most.
 CACHE_SIZE = 4096
+#: Cookie headers up to this long have their consent cookie's position cached.
+MAX_CACHED_HEADER = 1024
 
 
 class _Resolved(NamedTuple):
@@ -71,7 +73,8 @@ class ConsentEngine:
         self._fixed_mode: Mode | None = None if callable(policy.mode) else policy.mode
         # Finding our cookie in the header costs more than looking the header up: a visitor
         # sends the same Cookie header again and again.
-        self._read_cookie = lru_cache(maxsize=CACHE_SIZE)(policy.read_cookie)
+        self._read_cookie = policy.read_cookie
+        self._read_cookie_cached = lru_cache(maxsize=CACHE_SIZE)(policy.read_cookie)
         self._max_age = policy.cookie_max_age
         # A visitor sends the same cookie on every request, and verifying its
         # signature costs 20 to 50 µs: decisions are cached in a bounded LRU keyed
@@ -97,7 +100,12 @@ class ConsentEngine:
         signal = gpc_header is not None and (
             gpc_header == b"1" or is_gpc_signal(gpc_header.decode("latin-1"))
         )
-        token = self._read_cookie(cookie_header) if cookie_header else None
+        if not cookie_header:
+            token = None
+        elif len(cookie_header) <= MAX_CACHED_HEADER:
+            token = self._read_cookie_cached(cookie_header)
+        else:  # a long header is read, not kept: the cache stays a few MiB at most
+            token = self._read_cookie(cookie_header)
         if token is not None and len(token) > MAX_COOKIE_LENGTH:
             token = None  # not ours; and not worth a cache entry
         resolved = self._resolve(token, mode, signal)
@@ -114,7 +122,7 @@ class ConsentEngine:
 
     def cache_clear(self) -> None:
         """Forget every verified cookie (the next request with each pays for verification again)."""
-        self._read_cookie.cache_clear()
+        self._read_cookie_cached.cache_clear()
         self._resolve.cache_clear()
 
     def route(self, path: str) -> Route | None:
