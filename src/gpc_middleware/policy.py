@@ -230,7 +230,12 @@ class ConsentPolicy:
     def refused_cookie_names(
         self, cookie_header: bytes, allowed: frozenset[Category]
     ) -> tuple[str, ...]:
-        """Names in a ``Cookie`` header whose category is not in ``allowed`` (cached: a visitor repeats it)."""
+        """Names in a ``Cookie`` header whose category is not in ``allowed`` (cached: a visitor repeats it).
+
+        Headers longer than 1 KiB are worked out each time, so that the cache stays small.
+        """
+        if len(cookie_header) > 1024:
+            return self._refused_names_uncached(cookie_header, allowed)
         return self._refused_names(cookie_header, allowed)
 
     def _refused_names_uncached(
