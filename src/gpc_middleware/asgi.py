@@ -68,9 +68,7 @@ class GPCMiddleware:
         if decision.record_gpc:
             amendment = engine.pass_through(request_from_scope(scope), decision)
             events = amendment.events
-            extra = [
-                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in amendment.headers
-            ]
+            extra = list(amendment.headers)
         response_filter = engine.response_filter(
             decision,
             method=scope["method"],

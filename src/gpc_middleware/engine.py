@@ -49,7 +49,7 @@ class _Resolved(NamedTuple):
 class Amendment:
     """What the middleware adds to a response of the app: header pairs, and the events it records."""
 
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[bytes, bytes], ...] = ()  # raw pairs, as the response filter takes them
     events: tuple[ConsentEvent, ...] = ()
 
 
@@ -146,7 +146,8 @@ class ConsentEngine:
         cookie = self.policy.set_cookie_header(self.policy.codec.dumps(state))
         event = self.make_event("gpc", request, decision, state, decision.consent, chosen=None)
         # The cookie depends on the signal: no cache may give it to another visitor.
-        return Amendment((("Set-Cookie", cookie), VARY), (event,))
+        vary = (VARY[0].encode("latin-1"), VARY[1].encode("latin-1"))
+        return Amendment(((b"set-cookie", cookie.encode("latin-1")), vary), (event,))
 
     def response_filter(
         self,

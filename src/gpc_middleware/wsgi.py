@@ -68,7 +68,7 @@ class GPCWSGIMiddleware:
         if decision.record_gpc:
             amendment = engine.pass_through(request_from_environ(environ, path), decision)
             events = amendment.events
-            extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in amendment.headers]
+            extra = list(amendment.headers)
         response_filter = engine.response_filter(
             decision,
             method=environ.get("REQUEST_METHOD", "GET"),
