@@ -11,6 +11,7 @@ import pytest
 
 from gpc_middleware import ConsentPolicy
 from gpc_middleware.engine import ConsentEngine
+from gpc_middleware.response_filter import filter_response_start
 from gpc_middleware.rewriter import RewriteRules, TagStripper
 
 from .apps import PAGES_DIR, TRACKED, page_chunks
@@ -132,20 +133,25 @@ def test_gzip_html_is_rewritten_and_recompressed(client: Client) -> None:
 
 def test_unknown_coding_passes_through_untouched(caplog: pytest.LogCaptureFixture) -> None:
     # Core level: the test clients refuse to decode "compress" themselves.
-    engine = ConsentEngine(ConsentPolicy(secret_key="k" * 32))
-    decision = engine.decide(None, None, [])
-    response_filter = engine.response_filter(
-        decision, method="GET", cookie_header=None, host=lambda: "t", extra_headers=[]
-    )
+    policy = ConsentPolicy(secret_key="k" * 32)
+    decision = ConsentEngine(policy).decide(None, None, [])
     headers = [
         (b"content-type", b"text/html"),
         (b"content-encoding", b"compress"),
         (b"content-length", b"9"),
     ]
     with caplog.at_level("WARNING", logger="gpc_middleware"):
-        assert response_filter.start(200, headers) == headers
-    assert not response_filter.rewriting
-    assert response_filter.feed(b"\x1f\x9dbytes") == b"\x1f\x9dbytes"
+        out, body_filter = filter_response_start(
+            policy,
+            decision.consent,
+            method="GET",
+            cookie_header=None,
+            host=lambda: "t",
+            extra=[],
+            status=200,
+            headers=headers,
+        )
+    assert out == headers and body_filter is None  # the body passes as it is
     assert "compress" in caplog.text
 
 

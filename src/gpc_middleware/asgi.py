@@ -7,16 +7,16 @@ every decision is made there. WebSocket and lifespan scopes pass straight throug
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from functools import partial
 from typing import Any
 
+from .consent import Consent
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
 from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request, scan_headers
 from .response import Response
-from .response_filter import ResponseFilter
+from .response_filter import BodyFilter, filter_response_start
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -69,21 +69,11 @@ class GPCMiddleware:
             amendment = engine.pass_through(request_from_scope(scope), decision)
             events = amendment.events
             extra = list(amendment.headers)
-        response_filter = engine.response_filter(
-            decision,
-            method=scope["method"],
-            cookie_header=cookie_header,
-            host=partial(_host, scope),
-            extra_headers=extra,
-        )
-        await self.app(scope, receive, _Responder(send, response_filter))
+        responder = _Responder(send, self.policy, decision.consent, scope, cookie_header, extra)
+        await self.app(scope, receive, responder)
         if events:
             for pending in engine.notify(events):
                 await pending
-
-
-def _host(scope: Scope) -> str:
-    return request_from_scope(scope).host
 
 
 class _FlushOnShutdown:
@@ -103,45 +93,80 @@ class _FlushOnShutdown:
 
 
 class _Responder:
-    """Per-request ``send`` wrapper: hands the response start and body to the :class:`ResponseFilter`.
+    """Per-request ``send`` wrapper: the response start goes through :func:`filter_response_start`.
 
-    Messages of a response the filter does not rewrite pass straight through; a
-    rewritten body is sent chunk by chunk as it is rewritten (empty intermediate
-    chunks are skipped). Only with the debugging ``suppressed_header`` is the
-    whole body held, to count before the headers go out.
+    A response whose body is not rewritten then passes straight through; a
+    rewritten body is sent chunk by chunk as its :class:`BodyFilter` rewrites it
+    (empty intermediate chunks are skipped). Only with the debugging
+    ``suppressed_header`` is the whole body held, to count before the headers go out.
     """
 
-    __slots__ = ("_filter", "_held", "_held_body", "_send")
+    __slots__ = (
+        "_body",
+        "_consent",
+        "_cookie",
+        "_extra",
+        "_held",
+        "_held_body",
+        "_policy",
+        "_scope",
+        "_send",
+    )
 
-    def __init__(self, send: Send, response_filter: ResponseFilter) -> None:
+    def __init__(
+        self,
+        send: Send,
+        policy: ConsentPolicy,
+        consent: Consent,
+        scope: Scope,
+        cookie_header: bytes | None,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
         self._send = send
-        self._filter = response_filter
+        self._policy = policy
+        self._consent = consent
+        self._scope = scope
+        self._cookie = cookie_header
+        self._extra = extra
+        self._body: BodyFilter | None = None
         self._held: Message | None = None
-        self._held_body: list[bytes] = []
+
+    def _host(self) -> str:
+        return request_from_scope(self._scope).host
 
     async def __call__(self, message: Message) -> None:
         kind = message["type"]
-        response_filter = self._filter
+        body_filter = self._body
         if kind == "http.response.start":
             original = message.get("headers", [])
-            headers = response_filter.start(message["status"], original)
+            headers, body_filter = filter_response_start(
+                self._policy,
+                self._consent,
+                method=self._scope["method"],
+                cookie_header=self._cookie,
+                host=self._host,
+                extra=self._extra,
+                status=message["status"],
+                headers=original,
+            )
+            self._body = body_filter
             if headers is not original:
                 message = {**message, "headers": headers}
-            if response_filter.buffers_whole_body:
-                self._held = message
+            if body_filter is not None and body_filter.buffers_whole_body:
+                self._held, self._held_body = message, []
                 return
             await self._send(message)
-        elif kind == "http.response.body" and response_filter.rewriting:
+        elif body_filter is not None and kind == "http.response.body":
             more = message.get("more_body", False)
-            body = response_filter.feed(message.get("body", b""))
+            body = body_filter.feed(message.get("body", b""))
             if not more:
-                body += response_filter.close()
+                body += body_filter.close()
             if self._held is not None:
                 self._held_body.append(body)
                 if more:
                     return
                 start, self._held = self._held, None
-                extra = response_filter.suppressed_header()
+                extra = body_filter.suppressed_header()
                 if extra is not None:
                     start["headers"] = [*start["headers"], extra]
                 await self._send(start)

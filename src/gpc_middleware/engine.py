@@ -27,7 +27,6 @@ from .events import ConsentEvent, EventKind
 from .gpc import is_gpc_signal
 from .policy import ConsentPolicy
 from .request import Headers, Request
-from .response_filter import ResponseFilter
 from .widget_endpoints import WidgetEndpoints
 
 logger = logging.getLogger("gpc_middleware")
@@ -148,25 +147,6 @@ class ConsentEngine:
         # The cookie depends on the signal: no cache may give it to another visitor.
         vary = (VARY[0].encode("latin-1"), VARY[1].encode("latin-1"))
         return Amendment(((b"set-cookie", cookie.encode("latin-1")), vary), (event,))
-
-    def response_filter(
-        self,
-        decision: Decision,
-        *,
-        method: str,
-        cookie_header: bytes | None,
-        host: Callable[[], str],
-        extra_headers: list[tuple[bytes, bytes]],
-    ) -> ResponseFilter:
-        """The filter of the app's response to a request with ``decision`` (headers, then body)."""
-        return ResponseFilter(
-            self.policy,
-            decision,
-            method=method,
-            cookie_header=cookie_header,
-            host=host,
-            extra_headers=extra_headers,
-        )
 
     def make_event(
         self,

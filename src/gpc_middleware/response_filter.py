@@ -2,7 +2,7 @@
 
 How it works
 ------------
-:meth:`ResponseFilter.start` sees the status and headers before anything is
+:func:`filter_response_start` sees the status and headers before anything is
 sent, and decides once:
 
 - ``Set-Cookie`` headers whose cookie the catalog (or the policy) puts in a
@@ -17,9 +17,10 @@ sent, and decides once:
   app chose a ``Cache-Control``. A compressed body is decoded and encoded again
   (``content_coding``), or passed through untouched when the coding is unknown.
 
-:meth:`feed` and :meth:`close` then carry the body through, holding back no
-more than the rewriter does (one unfinished element, bounded). Everything else
-passes through byte for byte.
+Only a body that is rewritten gets a :class:`BodyFilter`, whose :meth:`~BodyFilter.feed`
+and :meth:`~BodyFilter.close` carry it through, holding back no more than the
+rewriter does (one unfinished element, bounded). Every other response costs one
+pass over its headers and no object at all: its body passes through byte for byte.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .cookie_filter import expire_refused_cookies, filter_set_cookies
 from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 
 if TYPE_CHECKING:
-    from .decision import Decision
+    from .consent import Consent
     from .policy import ConsentPolicy
 
 logger = logging.getLogger("gpc_middleware")
@@ -68,181 +69,164 @@ def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
     return [*headers, (b"vary", b", ".join(missing))]
 
 
-class ResponseFilter:
-    """One response's header and body rewriting (see the module docstring). Made per request."""
+def filter_response_start(
+    policy: ConsentPolicy,
+    consent: Consent,
+    *,
+    method: str,
+    cookie_header: bytes | None,
+    host: Callable[[], str],
+    extra: RawHeaders,
+    status: int,
+    headers: RawHeaders,
+) -> tuple[RawHeaders, BodyFilter | None]:
+    """The headers to send instead of ``headers`` (the same list when nothing changes), and the
+    body filter when the body must be rewritten (``None``: it passes as it is).
+
+    ``extra`` are headers the middleware adds (the cookie recording a GPC signal);
+    ``host`` gives the request's host, asked only when refused cookies must be expired.
+    """
+    content_type = content_encoding = b""
+    has_set_cookie = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-type":
+            content_type = value
+        elif lower == b"set-cookie":
+            has_set_cookie = True
+        elif lower == b"content-encoding":
+            content_encoding = value
+    out = _filter_set_cookies(policy, consent, headers) if has_set_cookie else headers
+    if policy.clear_refused_cookies and cookie_header and len(consent.allowed) < 4:
+        names = policy.refused_cookie_names(cookie_header, consent.allowed)
+        if names:  # usually none: answered from a cache without parsing the header
+            expiries = expire_refused_cookies(
+                names,
+                host(),
+                consent.allowed,
+                policy.catalog,
+                essential_names=policy.essential_cookie_names,
+            )
+            extra = [*extra, *((b"set-cookie", v.encode("latin-1")) for v in expiries)]
+    if policy.iab_signals:
+        wanted = consent.us_privacy
+        sent = policy.read_us_privacy(cookie_header) if cookie_header else None
+        if sent != wanted.encode("ascii"):
+            extra = [*extra, (b"set-cookie", policy.us_privacy_cookie(wanted).encode("latin-1"))]
+    if extra:
+        out = [*out, *extra]
+    if (
+        policy.html_mode != "off"
+        and method != "HEAD"
+        and status not in _NO_BODY_STATUSES
+        and status >= 200
+        and _is_html(content_type)
+    ):
+        return _start_rewriting(policy, consent, out, content_encoding)
+    return out, None
+
+
+def _filter_set_cookies(policy: ConsentPolicy, consent: Consent, headers: RawHeaders) -> RawHeaders:
+    values = [value for name, value in headers if name.lower() == b"set-cookie"]
+    kept, dropped = filter_set_cookies(
+        values,
+        consent.allowed,
+        policy.catalog,
+        unknown=policy.unknown_cookies,
+        essential_names=policy.essential_cookie_names,
+    )
+    if dropped and logger.isEnabledFor(logging.DEBUG):
+        for value in dropped:
+            logger.debug(
+                "dropped Set-Cookie %s: category not allowed",
+                value.split(b"=", 1)[0].decode("latin-1"),
+            )
+    out = [(name, value) for name, value in headers if name.lower() != b"set-cookie"]
+    return out + [(b"set-cookie", value) for value in kept]
+
+
+def _start_rewriting(
+    policy: ConsentPolicy, consent: Consent, headers: RawHeaders, content_encoding: bytes
+) -> tuple[RawHeaders, BodyFilter | None]:
+    codec: Codec | None = None
+    if content_encoding and content_encoding.strip().lower() != b"identity":
+        coding = content_encoding.decode("latin-1")
+        codec = codec_for(coding)
+        if codec is None:
+            if coding not in _warned_codings:
+                _warned_codings.add(coding)
+                logger.warning(
+                    "HTML with Content-Encoding %r passes through unfiltered: no codec for it here "
+                    "(place GPCMiddleware inside the compression middleware)",
+                    coding,
+                )
+            return headers, None
+    neutralize = policy.html_mode == "neutralize"
+    out: RawHeaders = []
+    has_cache_control = False
+    csp_nonce: bytes | None = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-length":
+            continue  # the body changes length
+        if lower == b"etag" and not value.startswith(b"W/"):
+            value = b"W/" + value  # the same page, no longer the same bytes (RFC 9110 8.8.3)
+        elif lower == b"cache-control":
+            has_cache_control = True
+        elif lower == b"content-security-policy" and csp_nonce is None:
+            match = _NONCE.search(value)
+            csp_nonce = match.group(1) if match else None
+        out.append((name, value))
+    if not neutralize:
+        # The HTML now depends on the visitor: no shared cache may give it to another.
+        out = merge_vary(out, (b"Sec-GPC", b"Cookie"))
+        if not has_cache_control:
+            out.append((b"cache-control", b"private"))
+    inject = (
+        policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
+        if policy.inject_widget
+        else None
+    )
+    return out, BodyFilter(policy, consent, codec, inject)
+
+
+class BodyFilter:
+    """One HTML body, rewritten as it streams (made only for responses that are rewritten)."""
 
     __slots__ = (
         "_codec",
-        "_consent",
-        "_cookie_header",
-        "_extra",
         "_full_document",
-        "_host",
         "_inject",
-        "_method",
         "_policy",
         "_removals",
         "_stripper",
-        "rewriting",
         "suppressed",
     )
 
     def __init__(
-        self,
-        policy: ConsentPolicy,
-        decision: Decision,
-        *,
-        method: str,
-        cookie_header: bytes | None,
-        host: Callable[[], str],
-        extra_headers: RawHeaders,
+        self, policy: ConsentPolicy, consent: Consent, codec: Codec | None, inject: bytes | None
     ) -> None:
-        self._policy = policy
-        self._consent = decision.consent
-        self._method = method
-        self._cookie_header = cookie_header
-        self._host = host
-        self._extra = extra_headers
-        self._stripper: TagStripper | None = None
-        self._codec: Codec | None = None
-        self._inject: bytes | None = None
-        self._full_document: bool | None = None
-        self._removals: list[RemovalEvent] | None = None
-        self.rewriting = False
-        self.suppressed = 0
-
-    # --- headers ---------------------------------------------------------------------------
-
-    def start(self, status: int, headers: RawHeaders) -> RawHeaders:
-        """The headers to send instead of ``headers`` (the same list when nothing changes).
-
-        Also decides whether the body is rewritten (:attr:`rewriting`).
-        """
-        policy = self._policy
-        content_type = content_encoding = b""
-        has_set_cookie = False
-        for name, value in headers:
-            lower = name.lower()
-            if lower == b"content-type":
-                content_type = value
-            elif lower == b"set-cookie":
-                has_set_cookie = True
-            elif lower == b"content-encoding":
-                content_encoding = value
-        out = self._filter_set_cookies(headers) if has_set_cookie else headers
-        extra = self._extra
-        if policy.clear_refused_cookies and self._cookie_header and len(self._consent.allowed) < 4:
-            expiries = self._expiries()
-            if expiries:
-                extra = [*extra, *((b"set-cookie", v.encode("latin-1")) for v in expiries)]
-        if policy.iab_signals:
-            wanted = self._consent.us_privacy
-            sent = policy.read_us_privacy(self._cookie_header) if self._cookie_header else None
-            if sent != wanted.encode("ascii"):
-                extra = [
-                    *extra,
-                    (b"set-cookie", policy.us_privacy_cookie(wanted).encode("latin-1")),
-                ]
-        if extra:
-            out = [*out, *extra]
-        if (
-            policy.html_mode != "off"
-            and self._method != "HEAD"
-            and status not in _NO_BODY_STATUSES
-            and status >= 200
-            and _is_html(content_type)
-        ):
-            out = self._start_rewriting(out, content_encoding)
-        return out
-
-    def _filter_set_cookies(self, headers: RawHeaders) -> RawHeaders:
-        policy = self._policy
-        values = [value for name, value in headers if name.lower() == b"set-cookie"]
-        kept, dropped = filter_set_cookies(
-            values,
-            self._consent.allowed,
-            policy.catalog,
-            unknown=policy.unknown_cookies,
-            essential_names=policy.essential_cookie_names,
-        )
-        if dropped and logger.isEnabledFor(logging.DEBUG):
-            for value in dropped:
-                logger.debug(
-                    "dropped Set-Cookie %s: category not allowed",
-                    value.split(b"=", 1)[0].decode("latin-1"),
-                )
-        out = [(name, value) for name, value in headers if name.lower() != b"set-cookie"]
-        return out + [(b"set-cookie", value) for value in kept]
-
-    def _expiries(self) -> list[str]:
-        policy = self._policy
-        names = policy.refused_cookie_names(self._cookie_header or b"", self._consent.allowed)
-        if not names:  # the usual case, answered from the cache without parsing
-            return []
-        return expire_refused_cookies(
-            names,
-            self._host(),
-            self._consent.allowed,
-            policy.catalog,
-            essential_names=policy.essential_cookie_names,
-        )
-
-    def _start_rewriting(self, headers: RawHeaders, content_encoding: bytes) -> RawHeaders:
-        policy = self._policy
-        if content_encoding and content_encoding.strip().lower() != b"identity":
-            coding = content_encoding.decode("latin-1")
-            codec = codec_for(coding)
-            if codec is None:
-                if coding not in _warned_codings:
-                    _warned_codings.add(coding)
-                    logger.warning(
-                        "HTML with Content-Encoding %r passes through unfiltered: no codec for it here "
-                        "(place GPCMiddleware inside the compression middleware)",
-                        coding,
-                    )
-                return headers
-            self._codec = codec
         neutralize = policy.html_mode == "neutralize"
-        snippet = (
-            consent_mode_snippet({str(k): v for k, v in self._consent.categories.items()})
-            if policy.google_consent_mode
+        snippet = None
+        if policy.google_consent_mode:
+            snippet = consent_mode_snippet({str(k): v for k, v in consent.categories.items()})
+        self._policy = policy
+        self._codec = codec
+        self._inject = inject
+        self._full_document: bool | None = None
+        self._removals: list[RemovalEvent] | None = (
+            []
+            if policy.suppressed_header is not None or logger.isEnabledFor(logging.DEBUG)
             else None
         )
-        if policy.suppressed_header is not None or logger.isEnabledFor(logging.DEBUG):
-            self._removals = []
-        self._stripper = TagStripper(
+        self._stripper: TagStripper | None = TagStripper(
             policy.rewrite_rules,
-            () if neutralize else self._consent.allowed,
+            () if neutralize else consent.allowed,
             mode="neutralize" if neutralize else "strip",
             consent_mode_snippet=snippet,
             on_remove=self._removals.append if self._removals is not None else None,
         )
-        self.rewriting = True
-        out: RawHeaders = []
-        has_cache_control = False
-        csp_nonce: bytes | None = None
-        for name, value in headers:
-            lower = name.lower()
-            if lower == b"content-length":
-                continue  # the body changes length
-            if lower == b"etag" and not value.startswith(b"W/"):
-                value = b"W/" + value  # the same page, no longer the same bytes (RFC 9110 8.8.3)
-            elif lower == b"cache-control":
-                has_cache_control = True
-            elif lower == b"content-security-policy" and csp_nonce is None:
-                match = _NONCE.search(value)
-                csp_nonce = match.group(1) if match else None
-            out.append((name, value))
-        if not neutralize:
-            # The HTML now depends on the visitor: no shared cache may give it to another.
-            out = merge_vary(out, (b"Sec-GPC", b"Cookie"))
-            if not has_cache_control:
-                out.append((b"cache-control", b"private"))
-        if policy.inject_widget:
-            self._inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
-        return out
-
-    # --- body ------------------------------------------------------------------------------
+        self.suppressed = 0
 
     def feed(self, chunk: bytes) -> bytes:
         """The rewritten bytes that are final so far (maybe none)."""
@@ -284,10 +268,10 @@ class ResponseFilter:
     @property
     def buffers_whole_body(self) -> bool:
         """Whether the adapter must hold the body to send the suppression count as a header (debugging)."""
-        return self.rewriting and self._policy.suppressed_header is not None
+        return self._policy.suppressed_header is not None
 
     def suppressed_header(self) -> tuple[bytes, bytes] | None:
         name = self._policy.suppressed_header
-        if name is None or not self.rewriting:
+        if name is None:
             return None
         return (name.encode("latin-1"), str(self.suppressed).encode("ascii"))

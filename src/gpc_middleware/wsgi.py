@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from .consent import Consent
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
 from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request
-from .response_filter import ResponseFilter
+from .response_filter import BodyFilter, filter_response_start
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -69,41 +70,57 @@ class GPCWSGIMiddleware:
             amendment = engine.pass_through(request_from_environ(environ, path), decision)
             events = amendment.events
             extra = list(amendment.headers)
-        response_filter = engine.response_filter(
-            decision,
-            method=environ.get("REQUEST_METHOD", "GET"),
-            cookie_header=cookie.encode("latin-1") if cookie else None,
-            host=partial(_host, environ, path),
-            extra_headers=extra,
-        )
-        responder = _Responder(start_response, response_filter)
+        responder = _Responder(start_response, self.policy, decision.consent, environ, path, extra)
         result = self.app(environ, responder.start_response)
         _run_all(engine.notify(events))
-        if responder.started and not response_filter.rewriting:
+        if responder.started and responder.body is None:
             return result  # headers are filtered already; the body passes as it is
         return _FilteredBody(result, responder)
 
 
-def _host(environ: WSGIEnvironment, path: str) -> str:
-    return request_from_environ(environ, path).host
-
-
 class _Responder:
-    """Per-request ``start_response`` wrapper handing the response to the :class:`ResponseFilter`.
+    """Per-request ``start_response`` wrapper: the headers go through :func:`filter_response_start`.
 
     The real ``start_response`` is called at once with the filtered headers
     (PEP 3333 lets the server send them when the first body bytes come), except
     with the debugging ``suppressed_header``, where it waits for the whole body.
     """
 
-    __slots__ = ("_start_response", "_status", "filter", "headers", "started")
+    __slots__ = (
+        "_consent",
+        "_environ",
+        "_extra",
+        "_path",
+        "_policy",
+        "_start_response",
+        "_status",
+        "body",
+        "headers",
+        "started",
+    )
 
-    def __init__(self, start_response: StartResponse, response_filter: ResponseFilter) -> None:
+    def __init__(
+        self,
+        start_response: StartResponse,
+        policy: ConsentPolicy,
+        consent: Consent,
+        environ: WSGIEnvironment,
+        path: str,
+        extra: list[tuple[bytes, bytes]],
+    ) -> None:
         self._start_response = start_response
-        self.filter = response_filter
+        self._policy = policy
+        self._consent = consent
+        self._environ = environ
+        self._path = path
+        self._extra = extra
+        self.body: BodyFilter | None = None
         self.started = False
         self._status = ""
         self.headers: list[tuple[str, str]] = []
+
+    def _host(self) -> str:
+        return request_from_environ(self._environ, self._path).host
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -111,19 +128,30 @@ class _Responder:
         if self.started and exc_info is None:
             raise AssertionError("start_response called twice without exc_info (PEP 3333)")
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        filtered = self.filter.start(int(status.split(" ", 1)[0]), raw)
+        cookie = self._environ.get("HTTP_COOKIE")
+        filtered, self.body = filter_response_start(
+            self._policy,
+            self._consent,
+            method=self._environ.get("REQUEST_METHOD", "GET"),
+            cookie_header=cookie.encode("latin-1") if cookie else None,
+            host=self._host,
+            extra=self._extra,
+            status=int(status.split(" ", 1)[0]),
+            headers=raw,
+        )
         self.started = True
         self._status = status
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in filtered]
-        if self.filter.buffers_whole_body and exc_info is None:
+        body = self.body
+        if body is not None and body.buffers_whole_body and exc_info is None:
             return self._refuse_write
         write = self._start_response(status, self.headers, exc_info)
-        if not self.filter.rewriting:
+        if body is None:
             return write
-        return lambda data: write(self.filter.feed(data))  # the legacy write() path is filtered too
+        return lambda data: write(body.feed(data))  # the legacy write() path is filtered too
 
-    def finish_buffered(self, body: bytes) -> None:
-        extra = self.filter.suppressed_header()
+    def finish_buffered(self, body_filter: BodyFilter) -> None:
+        extra = body_filter.suppressed_header()
         headers = self.headers + (
             [(extra[0].decode("latin-1"), extra[1].decode("latin-1"))] if extra else []
         )
@@ -143,25 +171,23 @@ class _FilteredBody:
 
     def __iter__(self) -> Iterator[bytes]:
         responder = self._responder
-        response_filter = responder.filter
-        buffered: list[bytes] | None = None
+        buffered: list[bytes] = []
         for chunk in self._result:
-            if not response_filter.rewriting:
+            body_filter = responder.body  # known once the app has called start_response
+            if body_filter is None:
                 yield chunk
-                continue
-            if response_filter.buffers_whole_body:
-                buffered = buffered if buffered is not None else []
-                buffered.append(response_filter.feed(chunk))
-                continue
-            out = response_filter.feed(chunk)
-            if out:
-                yield out
-        if response_filter.rewriting:
-            tail = response_filter.close()
-            if response_filter.buffers_whole_body:
-                body = b"".join(buffered or ()) + tail
-                responder.finish_buffered(body)
-                yield body
+            elif body_filter.buffers_whole_body:
+                buffered.append(body_filter.feed(chunk))
+            else:
+                out = body_filter.feed(chunk)
+                if out:
+                    yield out
+        body_filter = responder.body
+        if body_filter is not None:
+            tail = body_filter.close()
+            if body_filter.buffers_whole_body:
+                responder.finish_buffered(body_filter)
+                yield b"".join(buffered) + tail
             elif tail:
                 yield tail
 
