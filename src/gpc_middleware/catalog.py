@@ -263,7 +263,6 @@ class TrackerCatalog:
         "_host_rules",
         "_inline_anchors",
         "_inline_re",
-        "_marker_token_re",
         "_markers",
         "_signature_order",
         "_signature_rows",
@@ -319,19 +318,6 @@ class TrackerCatalog:
             }
 
         self._markers = self.markers
-        # Bytes whose presence in a page means a marker may be there: lets the rewriter
-        # skip the marker check entirely on the (common) chunks that hold none.
-        tokens = sorted(
-            {
-                (m.value if m.attribute == "class" else m.attribute).encode()
-                for m in self.markers
-                if m.tag is None and (m.value or m.attribute != "class")
-            }
-        )
-        self._marker_token_re: re.Pattern[bytes] | None = (
-            re.compile(b"|".join(re.escape(t) for t in tokens)) if tokens else None
-        )
-
         exact: dict[str, CookieRule] = {}
         prefixes: dict[str, CookieRule] = {}
         globs: dict[str, CookieRule] = {}
@@ -544,11 +530,6 @@ class TrackerCatalog:
         return frozenset() if found is None else found.categories
 
     # -- markers --------------------------------------------------------------------
-
-    @property
-    def marker_token_pattern(self) -> re.Pattern[bytes] | None:
-        """Bytes that must occur in a page for a tag-independent marker to be present."""
-        return self._marker_token_re
 
     @property
     def marker_tags(self) -> frozenset[str]:

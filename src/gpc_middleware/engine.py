@@ -145,8 +145,7 @@ class ConsentEngine:
         cookie = self.policy.set_cookie_header(self.policy.codec.dumps(state))
         event = self.make_event("gpc", request, decision, state, decision.consent, chosen=None)
         # The cookie depends on the signal: no cache may give it to another visitor.
-        vary = (VARY[0].encode("latin-1"), VARY[1].encode("latin-1"))
-        return Amendment(((b"set-cookie", cookie.encode("latin-1")), vary), (event,))
+        return Amendment(((b"set-cookie", cookie.encode("latin-1")), _VARY_RAW), (event,))
 
     def make_event(
         self,
@@ -216,3 +215,4 @@ async def _logged(awaitable: Awaitable[None], kind: str) -> None:
 
 
 _NOTHING = Amendment()
+_VARY_RAW = (VARY[0].encode("latin-1"), VARY[1].encode("latin-1"))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal
 
 from .catalog import TrackerCatalog
-from .categories import OPTIONAL_CATEGORIES, Category, check_category
+from .categories import Category, check_category
 from .consent import Mode
 from .consent_cookie import ConsentCookieCodec
 from .csrf import FormTokens
@@ -274,10 +274,6 @@ class ConsentPolicy:
             else self.consent_log
         )
         return ConsentRecorder(log, retention=self.consent_log_retention)
-
-    @property
-    def optional_categories(self) -> tuple[Category, ...]:
-        return OPTIONAL_CATEGORIES
 
     def _cookie_attributes(self) -> str:
         parts = [f"Path={self.cookie_path}"]

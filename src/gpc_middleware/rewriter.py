@@ -280,6 +280,10 @@ class RewriteRules:
     candidate_re: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
     candidate_ctx_re: re.Pattern[bytes] = field(init=False, repr=False, compare=False)
     candidate_tags: frozenset[str] = field(init=False, repr=False, compare=False)
+    # Derived once here, not per response: the tags the scanner stops at, and the
+    # marker tokens (class tokens, attribute names) whose presence needs a look.
+    interesting_tags: frozenset[str] = field(init=False, repr=False, compare=False)
+    marker_tokens: tuple[bytes, ...] = field(init=False, repr=False, compare=False)
     # Bounded memo of decisions, per (allowed categories, mode): by raw start tag and by
     # inline script text. Pages repeat the same tags; sharing the memo between the
     # strippers of successive responses keeps small pages fast. Values are immutable.
@@ -296,6 +300,15 @@ class RewriteRules:
         object.__setattr__(self, "consent_attributes", checked)
         candidates = frozenset({*_BASE_CANDIDATES, *self.catalog.marker_tags})
         object.__setattr__(self, "candidate_tags", candidates)
+        object.__setattr__(
+            self, "interesting_tags", candidates | _RAW_TEXT | {"plaintext", "noscript", "template"}
+        )
+        tokens = {
+            (m.value if m.attribute == "class" else m.attribute).encode()
+            for m in self.catalog.markers
+            if m.tag is None
+        }
+        object.__setattr__(self, "marker_tokens", tuple(sorted(tokens)))
         names = sorted({*candidates, *_RAW_TEXT, "plaintext", "noscript", "template"})
         alternation = b"|".join(re.escape(n.encode()) for n in names)
         # Lower-case literal names and "[A-Z]" (upper-case tags go to Python, which
@@ -581,17 +594,8 @@ class TagStripper:
         self.activated = 0
         self._catalog = rules.catalog
         self._max = rules.max_element_bytes
-        self._interesting = rules.candidate_tags | _RAW_TEXT | {"plaintext", "noscript", "template"}
-        # marker tokens (class tokens, attribute names) whose presence needs a look
-        self._marker_tokens = tuple(
-            sorted(
-                {
-                    (m.value if m.attribute == "class" else m.attribute).encode()
-                    for m in self._catalog.markers
-                    if m.tag is None
-                }
-            )
-        )
+        self._interesting = rules.interesting_tags
+        self._marker_tokens = rules.marker_tokens
         self._marker_maxlen = max(map(len, self._marker_tokens), default=1)
         self._marker_positions: list[int] = []  # absolute offsets of tokens, sorted
         self._marker_i = 0  # first entry of _marker_positions not yet passed
