@@ -8,7 +8,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from gpc_middleware import ConsentPolicy, GPCMiddleware
+from gpc_middleware import Consent, ConsentPolicy, GPCMiddleware
+from gpc_middleware.consent_cookie import ConsentState
 
 from .apps import starlette_app
 from .conftest import SECRET
@@ -85,6 +86,30 @@ def test_streaming_stays_streaming_message_by_message() -> None:
         sent = run_raw(GPCMiddleware(three_chunks, policy=POLICY), headers)
         assert [m["type"] for m in sent] == ["http.response.start"] + ["http.response.body"] * 3
         assert [m.get("body") for m in sent[1:]] == [b"0", b"1", b"2"]
+
+
+def consent_seen(headers: list[tuple[bytes, bytes]]) -> Consent:
+    seen: list[Consent] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["state"]["gpc_consent"])
+        await three_chunks(scope, receive, send)
+
+    run_raw(GPCMiddleware(app, policy=POLICY), headers)
+    return seen[0]
+
+
+def test_repeated_cookie_and_gpc_headers_are_joined() -> None:
+    # HTTP/2 may split Cookie into several fields (RFC 9113 section 8.2.3); our cookie can be in any.
+    token = POLICY.codec.dumps(
+        ConsentState("id", POLICY.policy_version, frozenset({"analytics"}), 0)
+    ).encode()
+    split = [(b"cookie", b"a=1"), (b"accept", b"*/*"), (b"cookie", b"gpc_consent=" + token)]
+    assert consent_seen(split).allows("analytics")
+    assert not consent_seen([(b"cookie", b"a=1")]).allows("analytics")
+    # Repeated Sec-GPC fields are one list (RFC 9110 section 5.3): any element 1 is the signal.
+    assert consent_seen([(b"sec-gpc", b"0"), (b"sec-gpc", b"1")]).gpc
+    assert not consent_seen([(b"sec-gpc", b"0"), (b"sec-gpc", b"2")]).gpc
 
 
 def test_no_host_header_falls_back_to_server() -> None:

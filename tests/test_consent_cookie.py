@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from gpc_middleware.consent_cookie import ConsentCookieCodec, ConsentState
 
@@ -83,3 +83,58 @@ def test_expiry_is_checked_even_for_cached_values(monkeypatch: pytest.MonkeyPatc
     real_time = module.time.time
     monkeypatch.setattr(module.time, "time", lambda: real_time() + 61)
     assert c.loads(token) is None
+
+
+OLD_KEY, NEW_KEY = "old-key-0123456789abcdef", "new-key-0123456789abcdef"
+
+
+def _itsdangerous_reading(token: str) -> tuple[ConsentState, float] | None:
+    """What itsdangerous's own ``loads`` makes of a token, as the reference for our verification."""
+    serializer = URLSafeTimedSerializer([OLD_KEY, NEW_KEY], salt="gpc_middleware.consent")
+    try:
+        payload, signed = serializer.loads(token, return_timestamp=True)
+    except BadData:
+        return None
+    state = ConsentState.from_payload(payload)
+    return None if state is None else (state, signed.timestamp())
+
+
+def _mutations(token: str) -> set[str]:
+    """Every truncation, deletion, substitution and stray insertion of one character."""
+    out = {token}
+    for i in range(len(token)):
+        out.add(token[:i])
+        out.add(token[:i] + token[i + 1 :])
+        out.add(token[:i] + "!" + token[i:])
+        for ch in "A_-.=x\u2603":
+            out.add(token[:i] + ch + token[i + 1 :])
+    return out
+
+
+@pytest.mark.parametrize(
+    "signer",
+    [
+        pytest.param(codec(NEW_KEY), id="current-key"),
+        pytest.param(codec(OLD_KEY), id="older-key"),
+        pytest.param(codec("o" * 32), id="foreign-key"),
+    ],
+)
+@pytest.mark.parametrize(
+    "state",
+    [
+        pytest.param(STATE, id="choice"),
+        # A payload this repetitive is zlib-compressed by itsdangerous ("." prefix).
+        pytest.param(ConsentState("x" * 300, "v1"), id="compressed"),
+    ],
+)
+def test_verification_accepts_exactly_what_itsdangerous_accepts(
+    signer: ConsentCookieCodec, state: ConsentState
+) -> None:
+    verifier = codec(OLD_KEY, NEW_KEY)
+    token = signer.dumps(state)
+    if state.consent_id == "x" * 300:
+        assert token.startswith(".")
+    for candidate in _mutations(token):
+        verified = verifier.verify(candidate)
+        ours = None if verified is None else (verified.state, verified.signed_at)
+        assert ours == _itsdangerous_reading(candidate), candidate

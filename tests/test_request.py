@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.request import CookieReader, Headers, Request, parse_cookie_header, scan_headers
+from gpc_middleware.request import CookieReader, Headers, Request, parse_cookie_header
 
 
 @pytest.mark.parametrize(
@@ -28,25 +28,6 @@ def test_cookie_reader_is_lenient_and_exact(header: bytes, expected: bytes | Non
 
 def test_parse_cookie_header() -> None:
     assert parse_cookie_header('a=1; b="two"; c; =d; a=ignored') == {"a": "1", "b": "two", "": "c"}
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        pytest.param([(b"host", b"x")], (None, None), id="neither"),
-        pytest.param([(b"cookie", b"a=1"), (b"sec-gpc", b"1")], (b"a=1", b"1"), id="both"),
-        pytest.param(
-            [(b"cookie", b"a=1"), (b"accept", b"*/*"), (b"cookie", b"b=2")],
-            (b"a=1; b=2", None),
-            id="split-cookies",
-        ),
-        pytest.param([(b"sec-gpc", b"0"), (b"sec-gpc", b"1")], (None, b"0, 1"), id="repeated-gpc"),
-    ],
-)
-def test_scan_headers(
-    raw: list[tuple[bytes, bytes]], expected: tuple[bytes | None, bytes | None]
-) -> None:
-    assert scan_headers(raw) == expected
 
 
 def test_headers_are_case_insensitive_and_deferred() -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .consent import Consent
-from .endpoint import MAX_BODY_SIZE
-from .engine import ConsentEngine
+from .endpoint import MAX_BODY_SIZE, Route
+from .engine import ConsentEngine, Verdict
 from .events import ConsentEvent
 from .policy import ConsentPolicy
-from .request import Headers, Request, scan_headers
+from .request import Headers, Request
 from .response import Response
 from .response_filter import BodyFilter, filter_response_start
 
@@ -23,6 +22,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_SCANNED = frozenset({b"cookie", b"sec-gpc"})
 
 #: Where the request's effective consent is stored: ``request.state.gpc_consent`` in Starlette.
 STATE_KEY = "gpc_consent"
@@ -35,6 +36,7 @@ class GPCMiddleware:
         self.app = app
         self.policy = policy
         self.engine = ConsentEngine(policy)
+        self._routes = self.engine.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,38 +44,79 @@ class GPCMiddleware:
                 send = _FlushOnShutdown(send, self.policy)
             await self.app(scope, receive, send)
             return
-        engine = self.engine
         raw_headers = scope["headers"]
-        cookie_header, gpc_header = scan_headers(raw_headers)
-        decision = engine.decide(cookie_header, gpc_header, raw_headers)
+        # The two headers read on every request. Repeats are joined: cookies with "; "
+        # (RFC 9113 section 8.2.3 lets HTTP/2 split them), others with ", " (RFC 9110 section 5.3).
+        cookie_header = gpc_header = None
+        for pair in raw_headers:
+            if pair[0] in _SCANNED:
+                name, value = pair
+                if name == b"cookie":
+                    cookie_header = (
+                        value if cookie_header is None else cookie_header + b"; " + value
+                    )
+                else:
+                    gpc_header = value if gpc_header is None else gpc_header + b", " + value
+        verdict = self.engine.verdict(cookie_header, gpc_header, raw_headers)
+        consent = verdict.decision.consent
         state = scope.get("state")
-        if state is None:
-            state = scope["state"] = {}
-        state[STATE_KEY] = decision.consent
+        if state is None:  # a server without lifespan state
+            scope["state"] = {STATE_KEY: consent}
+        else:
+            state[STATE_KEY] = consent
 
-        route = engine.route(scope["path"])
-        if route is not None:
-            request = request_from_scope(scope)
-            body = b""
-            if route.reads_body(request.method):
-                body = await read_body(receive, MAX_BODY_SIZE + 1)
-            outcome = engine.handle(route, request, decision, body)
-            for pending in engine.notify(outcome.events):
-                await pending
-            await send_response(send, outcome.response)
+        if scope["path"] in self._routes:
+            await self._serve(self._routes[scope["path"]], verdict, scope, receive, send)
             return
-
+        extra: tuple[tuple[bytes, bytes], ...] = ()
         events: tuple[ConsentEvent, ...] = ()
-        extra: list[tuple[bytes, bytes]] = []
-        if decision.record_gpc:
-            amendment = engine.pass_through(request_from_scope(scope), decision)
-            events = amendment.events
-            extra = list(amendment.headers)
-        responder = _Responder(send, self.policy, decision.consent, scope, cookie_header, extra)
-        await self.app(scope, receive, responder)
+        if not verdict.plain:
+            amendment = self.engine.pass_through(verdict, request_from_scope(scope))
+            extra, events = amendment.headers, amendment.events
+        policy = self.policy
+        method = scope["method"]
+        rewritten: _RewrittenBody | None = None
+
+        # The response's own responder. A closure rather than an object: this runs on
+        # every request, and a closure costs half as much as building an object
+        # (benchmarks/overhead.py). A body to rewrite gets its object, _RewrittenBody.
+        async def send_filtered(message: Message) -> None:
+            nonlocal rewritten
+            if rewritten is not None:
+                await rewritten.send(message)
+            elif message["type"] == "http.response.start":
+                original = message.get("headers", [])
+                headers, body_filter = filter_response_start(
+                    policy, consent, method, message["status"], original, extra
+                )
+                if headers is not original:
+                    message = {**message, "headers": headers}
+                if body_filter is None:
+                    await send(message)
+                else:
+                    rewritten = _RewrittenBody(send, body_filter)
+                    await rewritten.start(message)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, send_filtered)
         if events:
-            for pending in engine.notify(events):
+            for pending in self.engine.notify(events):
                 await pending
+
+    async def _serve(
+        self, route: Route, verdict: Verdict, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Answer a request to one of the middleware's own endpoints."""
+        engine = self.engine
+        request = request_from_scope(scope)
+        body = b""
+        if route.reads_body(request.method):
+            body = await read_body(receive, MAX_BODY_SIZE + 1)
+        outcome = engine.handle(route, request, verdict.decision, body)
+        for pending in engine.notify(outcome.events):
+            await pending
+        await send_response(send, outcome.response)
 
 
 class _FlushOnShutdown:
@@ -92,90 +135,49 @@ class _FlushOnShutdown:
         await self._send(message)
 
 
-class _Responder:
-    """Per-request ``send`` wrapper: the response start goes through :func:`filter_response_start`.
+class _RewrittenBody:
+    """A response body sent chunk by chunk as its :class:`BodyFilter` rewrites it.
 
-    A response whose body is not rewritten then passes straight through; a
-    rewritten body is sent chunk by chunk as its :class:`BodyFilter` rewrites it
-    (empty intermediate chunks are skipped). Only with the debugging
+    Empty intermediate chunks are skipped. Only with the debugging
     ``suppressed_header`` is the whole body held, to count before the headers go out.
     """
 
-    __slots__ = (
-        "_body",
-        "_consent",
-        "_cookie",
-        "_extra",
-        "_held",
-        "_held_body",
-        "_policy",
-        "_scope",
-        "_send",
-    )
+    __slots__ = ("_filter", "_held", "_held_body", "_send")
 
-    def __init__(
-        self,
-        send: Send,
-        policy: ConsentPolicy,
-        consent: Consent,
-        scope: Scope,
-        cookie_header: bytes | None,
-        extra: list[tuple[bytes, bytes]],
-    ) -> None:
+    def __init__(self, send: Send, body_filter: BodyFilter) -> None:
         self._send = send
-        self._policy = policy
-        self._consent = consent
-        self._scope = scope
-        self._cookie = cookie_header
-        self._extra = extra
-        self._body: BodyFilter | None = None
+        self._filter = body_filter
         self._held: Message | None = None
+        self._held_body: list[bytes] = []
 
-    def _host(self) -> str:
-        return request_from_scope(self._scope).host
+    async def start(self, message: Message) -> None:
+        if self._filter.buffers_whole_body:
+            self._held = message
+            return
+        await self._send(message)
 
-    async def __call__(self, message: Message) -> None:
-        kind = message["type"]
-        body_filter = self._body
-        if kind == "http.response.start":
-            original = message.get("headers", [])
-            headers, body_filter = filter_response_start(
-                self._policy,
-                self._consent,
-                method=self._scope["method"],
-                cookie_header=self._cookie,
-                host=self._host,
-                extra=self._extra,
-                status=message["status"],
-                headers=original,
-            )
-            self._body = body_filter
-            if headers is not original:
-                message = {**message, "headers": headers}
-            if body_filter is not None and body_filter.buffers_whole_body:
-                self._held, self._held_body = message, []
-                return
+    async def send(self, message: Message) -> None:
+        if message["type"] != "http.response.body":
             await self._send(message)
-        elif body_filter is not None and kind == "http.response.body":
-            more = message.get("more_body", False)
-            body = body_filter.feed(message.get("body", b""))
-            if not more:
-                body += body_filter.close()
-            if self._held is not None:
-                self._held_body.append(body)
-                if more:
-                    return
-                start, self._held = self._held, None
-                extra = body_filter.suppressed_header()
-                if extra is not None:
-                    start["headers"] = [*start["headers"], extra]
-                await self._send(start)
-                await self._send({"type": "http.response.body", "body": b"".join(self._held_body)})
+            return
+        body_filter = self._filter
+        more = message.get("more_body", False)
+        body = body_filter.feed(message.get("body", b""))
+        if not more:
+            body += body_filter.close()
+        if self._held is not None:
+            self._held_body.append(body)
+            if more:
                 return
-            if body or not more:
-                await self._send({**message, "body": body})
-        else:
-            await self._send(message)
+            start, self._held = self._held, None
+            extra = body_filter.suppressed_header()
+            if extra is not None:
+                start["headers"] = [*start["headers"], extra]
+            await self._send(start)
+            await self._send({"type": "http.response.body", "body": b"".join(self._held_body)})
+            return
+        if body or not more:
+            await self._send({**message, "body": body})
 
 
 def request_from_scope(scope: Scope) -> Request:

@@ -21,7 +21,8 @@ How it works
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 from .categories import OPTIONAL_CATEGORIES, Category
@@ -54,26 +55,49 @@ def effective_consent(
     policy: ConsentPolicy, state: ConsentState | None, *, mode: Mode, signal: bool
 ) -> Consent:
     """The consent in force for a cookie ``state`` and a request's GPC ``signal``."""
-    current = state is not None and state.policy_version == policy.policy_version
-    choice = state.choice if state is not None and current else None
+    if state is None:
+        return _consent(
+            policy.policy_version, policy.gpc_categories, None, False, False, mode, signal
+        )
+    current = state.policy_version == policy.policy_version
+    return _consent(
+        policy.policy_version,
+        policy.gpc_categories,
+        state.choice if current else None,
+        state.gpc,
+        state.limit_sensitive,
+        mode,
+        signal,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _consent(
+    policy_version: str,
+    gpc_categories: Sequence[Category],
+    choice: frozenset[Category] | None,
+    recorded_gpc: bool,
+    limit_sensitive: bool,
+    mode: Mode,
+    signal: bool,
+) -> Consent:
+    # Consent values are few (choices x signals x modes) and immutable: each is made once and
+    # shared, so a visitor's first request does not pay for building one.
     decided = choice is not None
-    if choice is not None:
-        allowed = set(choice)
-    else:
-        allowed = set(_ALL_OPTIONAL if mode == "opt-out" else _NONE)
-    gpc_active = signal or (state is not None and state.gpc)
+    allowed = set(choice if choice is not None else _ALL_OPTIONAL if mode == "opt-out" else _NONE)
+    gpc_active = signal or recorded_gpc
     if gpc_active:
-        allowed.difference_update(policy.gpc_categories)
-    honored = gpc_active and bool(policy.gpc_categories)
+        allowed.difference_update(gpc_categories)
+    honored = gpc_active and bool(gpc_categories)
     return Consent(
         categories=category_map(allowed),
         gpc=signal,
         gpc_honored=honored,
         decided=decided,
         source="gpc" if honored else ("user" if decided else "default"),
-        policy_version=policy.policy_version,
+        policy_version=policy_version,
         mode=mode,
-        limit_sensitive=state is not None and state.limit_sensitive,
+        limit_sensitive=limit_sensitive,
     )
 
 
@@ -93,7 +117,7 @@ def state_with_gpc(state: ConsentState | None, policy: ConsentPolicy, *, gpc: bo
             gpc=gpc or state.gpc,
             limit_sensitive=state.limit_sensitive,
         )
-    return replace(state, gpc=gpc or state.gpc)
+    return state._replace(gpc=gpc or state.gpc)
 
 
 def state_with_choice(

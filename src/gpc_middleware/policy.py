@@ -11,7 +11,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import TYPE_CHECKING, Final, Literal
 
 from .catalog import TrackerCatalog
@@ -96,9 +95,6 @@ class ConsentPolicy:
     rewrite_rules: RewriteRules = field(init=False, repr=False, compare=False)
     essential_cookie_names: frozenset[str] = field(init=False, repr=False, compare=False)
     read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
-    _refused_names: Callable[[bytes, frozenset[Category]], tuple[str, ...]] = field(
-        init=False, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -196,7 +192,6 @@ class ConsentPolicy:
             frozenset({self.cookie_name, "usprivacy", *self.essential_cookies}),
         )
         set_(self, "read_us_privacy", CookieReader("usprivacy"))
-        set_(self, "_refused_names", lru_cache(maxsize=4096)(self._refused_names_uncached))
         set_(self, "recorder", self._recorder())
 
     def _check_enforcement(self) -> None:
@@ -230,17 +225,7 @@ class ConsentPolicy:
     def refused_cookie_names(
         self, cookie_header: bytes, allowed: frozenset[Category]
     ) -> tuple[str, ...]:
-        """Names in a ``Cookie`` header whose category is not in ``allowed`` (cached: a visitor repeats it).
-
-        Headers longer than 1 KiB are worked out each time, so that the cache stays small.
-        """
-        if len(cookie_header) > 1024:
-            return self._refused_names_uncached(cookie_header, allowed)
-        return self._refused_names(cookie_header, allowed)
-
-    def _refused_names_uncached(
-        self, cookie_header: bytes, allowed: frozenset[Category]
-    ) -> tuple[str, ...]:
+        """Names in a ``Cookie`` header whose category is not in ``allowed`` (the engine caches the answer)."""
         names = parse_cookie_header(cookie_header.decode("latin-1"))
         refused = []
         for name in names:

@@ -64,22 +64,6 @@ class Headers:
         return f"Headers({list(self)!r})"
 
 
-def scan_headers(raw: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
-    """The ``Cookie`` and ``Sec-GPC`` values of lower-case raw header pairs, the two read on every request.
-
-    Repeated headers are joined: cookies with ``"; "`` (RFC 9113 section 8.2.3
-    lets HTTP/2 split them), other values with ``", "`` (RFC 9110 section 5.3).
-    A dict built in C finds both at once; only when some name repeats (the dict
-    is then shorter than the list) are the pairs walked in Python.
-    """
-    by_name = dict(raw)
-    if len(by_name) == len(raw):
-        return by_name.get(b"cookie"), by_name.get(b"sec-gpc")
-    cookies = [value for name, value in raw if name == b"cookie"]
-    signals = [value for name, value in raw if name == b"sec-gpc"]
-    return (b"; ".join(cookies) if cookies else None), (b", ".join(signals) if signals else None)
-
-
 class Request:
     """What an endpoint of the middleware needs to know about a request; nothing framework-specific.
 

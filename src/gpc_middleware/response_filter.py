@@ -7,9 +7,8 @@ sent, and decides once:
 
 - ``Set-Cookie`` headers whose cookie the catalog (or the policy) puts in a
   category this request does not allow are dropped, one header at a time.
-- Cookies of refused categories that the browser sent are expired, for the host
-  and each parent domain (tags set theirs on ``.example.com``).
-- A GPC signal seen for the first time is recorded in the consent cookie.
+- The headers the engine adds (``extra``: the cookie recording a GPC signal,
+  the expiry of refused cookies the browser sent) are appended.
 - An HTML body (``text/html``; not for ``HEAD``, ``204``, ``304``) goes through
   a :class:`~gpc_middleware.rewriter.TagStripper`: ``Content-Length`` is dropped
   (the length changes), a strong ``ETag`` becomes weak, and, in ``strip`` mode,
@@ -27,11 +26,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from .content_coding import Codec, codec_for
-from .cookie_filter import expire_refused_cookies, filter_set_cookies
+from .cookie_filter import filter_set_cookies
 from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 
 if TYPE_CHECKING:
@@ -46,13 +45,9 @@ _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/=_-]+)'")
 _DOCUMENT_START = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html)", re.IGNORECASE | re.DOTALL
 )
+# ``text/html``, with or without parameters, in any case (RFC 9110 section 8.3.1).
+_HTML_TYPE = re.compile(rb"[ \t]*text/html(?:[ \t;]|\Z)", re.IGNORECASE)
 _warned_codings: set[str] = set()
-
-
-def _is_html(content_type: bytes) -> bool:
-    """``text/html``, with or without parameters, in any case."""
-    value = content_type.lstrip()
-    return value[:9].lower() == b"text/html" and value[9:10] in (b"", b";", b" ", b"\t")
 
 
 def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
@@ -72,19 +67,16 @@ def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
 def filter_response_start(
     policy: ConsentPolicy,
     consent: Consent,
-    *,
     method: str,
-    cookie_header: bytes | None,
-    host: Callable[[], str],
-    extra: RawHeaders,
     status: int,
     headers: RawHeaders,
+    extra: Sequence[tuple[bytes, bytes]],
 ) -> tuple[RawHeaders, BodyFilter | None]:
     """The headers to send instead of ``headers`` (the same list when nothing changes), and the
     body filter when the body must be rewritten (``None``: it passes as it is).
 
-    ``extra`` are headers the middleware adds (the cookie recording a GPC signal);
-    ``host`` gives the request's host, asked only when refused cookies must be expired.
+    ``extra`` are header pairs the middleware adds (the engine's :class:`~gpc_middleware.engine.Amendment`).
+    Called on every response: one pass over the headers, and nothing else unless they need it.
     """
     content_type = content_encoding = b""
     has_set_cookie = False
@@ -96,34 +88,20 @@ def filter_response_start(
             has_set_cookie = True
         elif lower == b"content-encoding":
             content_encoding = value
-    out = _filter_set_cookies(policy, consent, headers) if has_set_cookie else headers
-    if policy.clear_refused_cookies and cookie_header and len(consent.allowed) < 4:
-        names = policy.refused_cookie_names(cookie_header, consent.allowed)
-        if names:  # usually none: answered from a cache without parsing the header
-            expiries = expire_refused_cookies(
-                names,
-                host(),
-                consent.allowed,
-                policy.catalog,
-                essential_names=policy.essential_cookie_names,
-            )
-            extra = [*extra, *((b"set-cookie", v.encode("latin-1")) for v in expiries)]
-    if policy.iab_signals:
-        wanted = consent.us_privacy
-        sent = policy.read_us_privacy(cookie_header) if cookie_header else None
-        if sent != wanted.encode("ascii"):
-            extra = [*extra, (b"set-cookie", policy.us_privacy_cookie(wanted).encode("latin-1"))]
+    if has_set_cookie:
+        headers = _filter_set_cookies(policy, consent, headers)
     if extra:
-        out = [*out, *extra]
+        headers = [*headers, *extra]
     if (
-        policy.html_mode != "off"
+        content_type
+        and _HTML_TYPE.match(content_type)
+        and policy.html_mode != "off"
         and method != "HEAD"
-        and status not in _NO_BODY_STATUSES
         and status >= 200
-        and _is_html(content_type)
+        and status not in _NO_BODY_STATUSES
     ):
-        return _start_rewriting(policy, consent, out, content_encoding)
-    return out, None
+        return _start_rewriting(policy, consent, headers, content_encoding)
+    return headers, None
 
 
 def _filter_set_cookies(policy: ConsentPolicy, consent: Consent, headers: RawHeaders) -> RawHeaders:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from .consent import Consent
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
-from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request
 from .response_filter import BodyFilter, filter_response_start
@@ -44,12 +43,13 @@ class GPCWSGIMiddleware:
         engine = self.engine
         cookie = environ.get("HTTP_COOKIE")
         gpc = environ.get("HTTP_SEC_GPC")  # repeated headers arrive joined with ", " (PEP 3333)
-        decision = engine.decide(
+        verdict = engine.verdict(
             cookie.encode("latin-1") if cookie else None,
             gpc.encode("latin-1") if gpc is not None else None,
             partial(raw_headers_from_environ, environ),
         )
-        environ[ENVIRON_KEY] = decision.consent
+        consent = verdict.decision.consent
+        environ[ENVIRON_KEY] = consent
 
         path = request_path(environ)
         route = engine.route(path)
@@ -58,21 +58,21 @@ class GPCWSGIMiddleware:
             body = (
                 read_body(environ, MAX_BODY_SIZE + 1) if route.reads_body(request.method) else b""
             )
-            outcome = engine.handle(route, request, decision, body)
+            outcome = engine.handle(route, request, verdict.decision, body)
             _run_all(engine.notify(outcome.events))
             response = outcome.response
             start_response(response.status_line, list(response.headers))
             return [response.body]
 
-        events: tuple[ConsentEvent, ...] = ()
-        extra: list[tuple[bytes, bytes]] = []
-        if decision.record_gpc:
-            amendment = engine.pass_through(request_from_environ(environ, path), decision)
-            events = amendment.events
-            extra = list(amendment.headers)
-        responder = _Responder(start_response, self.policy, decision.consent, environ, path, extra)
-        result = self.app(environ, responder.start_response)
-        _run_all(engine.notify(events))
+        method = environ.get("REQUEST_METHOD", "GET")
+        if verdict.plain:
+            responder = _Responder(start_response, self.policy, consent, method)
+            result = self.app(environ, responder.start_response)
+        else:
+            amendment = engine.pass_through(verdict, request_from_environ(environ, path))
+            responder = _Responder(start_response, self.policy, consent, method, amendment.headers)
+            result = self.app(environ, responder.start_response)
+            _run_all(engine.notify(amendment.events))
         if responder.started and responder.body is None:
             return result  # headers are filtered already; the body passes as it is
         return _FilteredBody(result, responder)
@@ -88,9 +88,8 @@ class _Responder:
 
     __slots__ = (
         "_consent",
-        "_environ",
         "_extra",
-        "_path",
+        "_method",
         "_policy",
         "_start_response",
         "_status",
@@ -104,23 +103,18 @@ class _Responder:
         start_response: StartResponse,
         policy: ConsentPolicy,
         consent: Consent,
-        environ: WSGIEnvironment,
-        path: str,
-        extra: list[tuple[bytes, bytes]],
+        method: str,
+        extra: tuple[tuple[bytes, bytes], ...] = (),
     ) -> None:
         self._start_response = start_response
         self._policy = policy
         self._consent = consent
-        self._environ = environ
-        self._path = path
+        self._method = method
         self._extra = extra
         self.body: BodyFilter | None = None
         self.started = False
         self._status = ""
         self.headers: list[tuple[str, str]] = []
-
-    def _host(self) -> str:
-        return request_from_environ(self._environ, self._path).host
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -128,16 +122,13 @@ class _Responder:
         if self.started and exc_info is None:
             raise AssertionError("start_response called twice without exc_info (PEP 3333)")
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        cookie = self._environ.get("HTTP_COOKIE")
         filtered, self.body = filter_response_start(
             self._policy,
             self._consent,
-            method=self._environ.get("REQUEST_METHOD", "GET"),
-            cookie_header=cookie.encode("latin-1") if cookie else None,
-            host=self._host,
-            extra=self._extra,
-            status=int(status.split(" ", 1)[0]),
-            headers=raw,
+            self._method,
+            int(status.split(" ", 1)[0]),
+            raw,
+            self._extra,
         )
         self.started = True
         self._status = status
