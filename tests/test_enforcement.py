@@ -155,6 +155,30 @@ def test_set_cookie_filtering(make_client: Callable[..., Client]) -> None:
     assert names == {"session", "lang_pref", "_ga"}
 
 
+def test_set_cookie_filtering_can_be_left_to_the_app(make_client: Callable[..., Client]) -> None:
+    client = make_client(filter_set_cookies=False)
+    names = {v.split("=", 1)[0] for v in client.get("/special/cookies").all("set-cookie")}
+    assert names == {"_ga", "_fbp", "session", "lang_pref"}
+    assert b"googletagmanager" not in client.get("/special/cached").body  # HTML still stripped
+
+
+def test_deciding_only_leaves_the_apps_responses_untouched(
+    make_client: Callable[..., Client],
+) -> None:
+    client = make_client(html_mode="off", filter_set_cookies=False, clear_refused_cookies=False)
+    reply = client.get("/special/cached")
+    assert reply.body == TRACKED
+    assert reply.header("etag") == '"v1"' and reply.header("content-length") == str(len(TRACKED))
+    assert reply.header("cache-control") == "public, max-age=60" and not reply.vary
+    names = {v.split("=", 1)[0] for v in client.get("/special/cookies").all("set-cookie")}
+    assert names == {"_ga", "_fbp", "session", "lang_pref"}
+    # The consent is still decided, published and recorded: a GPC signal gets its cookie.
+    signalled = client.get("/special/cookies", headers={"Sec-GPC": "1"})
+    names = {v.split("=", 1)[0] for v in signalled.all("set-cookie")}
+    assert names == {"_ga", "_fbp", "session", "lang_pref", "gpc_consent"}
+    assert client.get("/_consent").json()["gpc_honored"] is True
+
+
 def test_unknown_cookies_can_be_blocked_and_essential_ones_named(
     make_client: Callable[..., Client],
 ) -> None:

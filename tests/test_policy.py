@@ -46,6 +46,8 @@ KEY = "s" * 32
             {"gpc_json_last_update": "2025-02-30"}, "not a valid date", id="impossible-date"
         ),
         pytest.param({"on_change": "print"}, "on_change", id="on-change-not-callable"),
+        pytest.param({"filter_set_cookies": "no"}, "filter_set_cookies", id="filter-not-bool"),
+        pytest.param({"clear_refused_cookies": 0}, "clear_refused_cookies", id="clear-not-bool"),
     ],
 )
 def test_invalid_settings_raise_clear_errors(kwargs: dict[str, Any], message: str) -> None:

@@ -37,6 +37,7 @@ class GPCMiddleware:
         self.policy = policy
         self.engine = ConsentEngine(policy)
         self._routes = self.engine.routes
+        self._inspects_responses = policy.inspects_responses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,6 +71,9 @@ class GPCMiddleware:
             return
         extra: tuple[tuple[bytes, bytes], ...] = ()
         events: tuple[ConsentEvent, ...] = ()
+        if verdict.plain and not self._inspects_responses:
+            await self.app(scope, receive, send)  # nothing to add, nothing to look at
+            return
         if not verdict.plain:
             amendment = self.engine.pass_through(verdict, request_from_scope(scope))
             extra, events = amendment.headers, amendment.events

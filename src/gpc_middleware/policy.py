@@ -75,6 +75,7 @@ class ConsentPolicy:
     consent_services: Mapping[str, Category] | None = None
     essential_cookies: Sequence[str] = ()
     unknown_cookies: Literal["allow", "block"] = "allow"
+    filter_set_cookies: bool = True
     clear_refused_cookies: bool = True
     google_consent_mode: bool = False
     inject_widget: bool = False
@@ -94,6 +95,8 @@ class ConsentPolicy:
     catalog: TrackerCatalog = field(init=False, repr=False, compare=False)
     rewrite_rules: RewriteRules = field(init=False, repr=False, compare=False)
     essential_cookie_names: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: Whether the app's responses are looked at at all (``False``: they pass untouched).
+    inspects_responses: bool = field(init=False, repr=False, compare=False)
     read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -192,6 +195,7 @@ class ConsentPolicy:
             frozenset({self.cookie_name, "usprivacy", *self.essential_cookies}),
         )
         set_(self, "read_us_privacy", CookieReader("usprivacy"))
+        set_(self, "inspects_responses", self.html_mode != "off" or self.filter_set_cookies)
         set_(self, "recorder", self._recorder())
 
     def _check_enforcement(self) -> None:
@@ -199,6 +203,9 @@ class ConsentPolicy:
             raise ValueError(
                 f"html_mode must be 'strip', 'neutralize' or 'off', not {self.html_mode!r}"
             )
+        for name in ("filter_set_cookies", "clear_refused_cookies"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False")
         if self.unknown_cookies not in ("allow", "block"):
             raise ValueError(
                 f"unknown_cookies must be 'allow' or 'block', not {self.unknown_cookies!r}"

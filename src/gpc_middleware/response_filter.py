@@ -88,7 +88,7 @@ def filter_response_start(
             has_set_cookie = True
         elif lower == b"content-encoding":
             content_encoding = value
-    if has_set_cookie:
+    if has_set_cookie and policy.filter_set_cookies:
         headers = _filter_set_cookies(policy, consent, headers)
     if extra:
         headers = [*headers, *extra]

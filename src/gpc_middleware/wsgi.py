@@ -64,6 +64,8 @@ class GPCWSGIMiddleware:
             start_response(response.status_line, list(response.headers))
             return [response.body]
 
+        if verdict.plain and not self.policy.inspects_responses:
+            return self.app(environ, start_response)  # nothing to add, nothing to look at
         method = environ.get("REQUEST_METHOD", "GET")
         if verdict.plain:
             responder = _Responder(start_response, self.policy, consent, method)
