@@ -37,8 +37,8 @@ from gpc_middleware import ConsentPolicy, GPCMiddleware
 from gpc_middleware.consent_cookie import ConsentState
 
 SECRET = "benchmark-secret-key-0123456789"
-REQUESTS = 20_000
-ROUNDS = 5
+REQUESTS = 10_000
+ROUNDS = 9
 
 
 async def endpoint(request: Request) -> JSONResponse:

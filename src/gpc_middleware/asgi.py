@@ -23,7 +23,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_SCANNED = frozenset({b"cookie", b"sec-gpc"})
+_SCANNED = frozenset({b"cookie", b"sec-gpc"})  # the request headers every decision reads
 
 #: Where the request's effective consent is stored: ``request.state.gpc_consent`` in Starlette.
 STATE_KEY = "gpc_consent"
@@ -69,11 +69,11 @@ class GPCMiddleware:
         if scope["path"] in self._routes:
             await self._serve(self._routes[scope["path"]], verdict, scope, receive, send)
             return
-        extra: tuple[tuple[bytes, bytes], ...] = ()
-        events: tuple[ConsentEvent, ...] = ()
         if verdict.plain and not self._inspects_responses:
             await self.app(scope, receive, send)  # nothing to add, nothing to look at
             return
+        extra: tuple[tuple[bytes, bytes], ...] = ()
+        events: tuple[ConsentEvent, ...] = ()
         if not verdict.plain:
             amendment = self.engine.pass_through(verdict, request_from_scope(scope))
             extra, events = amendment.headers, amendment.events
