@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from gpc_middleware.records import (
     SqliteConsentLog,
 )
 
-T0 = datetime(2026, 1, 15, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 15, 12, tzinfo=UTC)
 
 
 def make_events(n: int) -> list[ConsentEvent]:

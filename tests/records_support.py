@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,8 +21,8 @@ NO_POSTGRES = (
 )
 requires_postgres = pytest.mark.skipif(POSTGRES_URL is None, reason=NO_POSTGRES)
 
-T0 = datetime(2026, 1, 15, 12, 0, 0, tzinfo=timezone.utc)
-FAR_FUTURE = datetime(9000, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 
 EFFECTIVE = {"essential": True, "analytics": True, "preference": False, "targeting": False}
 

@@ -20,7 +20,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ def test_time_is_converted_to_utc() -> None:
     paris = timezone(timedelta(hours=1))
     record = ConsentRecord.from_event(make_event(time=datetime(2026, 1, 15, 13, tzinfo=paris)))
     assert record.time == T0
-    assert record.time.tzinfo == timezone.utc
+    assert record.time.tzinfo == UTC
 
 
 def test_categories_are_a_read_only_snapshot() -> None:
@@ -842,7 +842,7 @@ def test_exit_flushes_acknowledged_events(tmp_path: Path) -> None:
 
 
 def test_retention_is_applied_when_the_writer_starts(log: ConsentLog) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = [make_record(n, time=now - timedelta(days=40, minutes=n)) for n in range(3)]
     recent = make_record(10, time=now - timedelta(days=20))
     log.write([*old, recent])
@@ -872,7 +872,7 @@ def test_failed_purge_is_counted_and_writing_goes_on(
 
 def test_no_retention_keeps_everything(sqlite_url: str) -> None:
     log = open_consent_log(sqlite_url)
-    log.write([make_record(0, time=datetime(2000, 1, 1, tzinfo=timezone.utc))])
+    log.write([make_record(0, time=datetime(2000, 1, 1, tzinfo=UTC))])
     recorder = recorder_for(log, retention=None)
     recorder(make_event())
     assert recorder.flush(timeout=20)

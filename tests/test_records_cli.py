@@ -7,7 +7,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -82,7 +82,7 @@ def test_failed_export_leaves_no_file(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_purge_older_than_days(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     log = open_consent_log(url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     log.write([make_record(100, time=now - timedelta(days=5))])
     log.close()
     assert main(["records", "purge", "--db", url, "--older-than", "30"]) == 0
@@ -96,7 +96,7 @@ def test_purge_defaults_to_the_retention_period(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = open_consent_log(url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     log.write(
         [
             make_record(100, time=now - DEFAULT_RETENTION - timedelta(days=1)),

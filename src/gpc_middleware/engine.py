@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
@@ -224,7 +224,7 @@ class ConsentEngine:
         return ConsentEvent(
             kind=kind,
             consent_id=state.consent_id,
-            time=datetime.now(timezone.utc),
+            time=datetime.now(UTC),
             policy_version=self.policy.policy_version,
             mode=decision.mode,
             source=consent.source,

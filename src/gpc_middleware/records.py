@@ -50,7 +50,7 @@ import time as _time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from types import MappingProxyType
 from typing import Any, Final, Protocol, cast, get_args
@@ -257,7 +257,7 @@ def _utc(value: object, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00
         raise ValueError(f"{name} is out of range in UTC") from None
 
@@ -265,12 +265,11 @@ def _utc(value: object, name: str) -> datetime:
 def _iso(value: datetime) -> str:
     # Fixed width (microseconds always present, +00:00 offset), so that the text sorts as
     # the time does: the SQLite column is compared as text.
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _parse_iso(text: str, name: str) -> datetime:
-    # datetime.fromisoformat accepts "Z" only from Python 3.11.
-    if text.endswith(("Z", "z")):
+    if text.endswith("z"):  # RFC 3339 allows a lower-case "z"; fromisoformat does not
         text = text[:-1] + "+00:00"
     try:
         value = datetime.fromisoformat(text)
@@ -976,7 +975,7 @@ class ConsentRecorder:
         """Apply the retention; return the seconds until the next purge."""
         if self.retention is None:
             return math.inf
-        cutoff = datetime.now(timezone.utc) - self.retention
+        cutoff = datetime.now(UTC) - self.retention
         try:
             deleted = self.log.purge(cutoff)
         except Exception as exc:

@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from gpc_middleware.records import DEFAULT_RETENTION, ConsentLog, open_consent_log
@@ -99,14 +99,13 @@ def _parse_since(text: str) -> datetime:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
-        # datetime.fromisoformat accepts "Z" only from Python 3.11.
-        value = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"not a date (YYYY-MM-DD) or ISO 8601 date-time: {text!r}"
         ) from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _parse_days(text: str) -> int:
@@ -185,7 +184,7 @@ def _purge(args: argparse.Namespace) -> int:
     log = _open(args.db)
     if log is None:
         return 2
-    cutoff = datetime.now(timezone.utc) - timedelta(days=args.older_than)
+    cutoff = datetime.now(UTC) - timedelta(days=args.older_than)
     try:
         deleted = log.purge(cutoff)
     except Exception as exc:

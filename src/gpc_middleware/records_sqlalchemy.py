@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -92,8 +92,8 @@ class _UTCDateTime(TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise ValueError(f"stored time is not a datetime: {type(value).__name__}")
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 _metadata = MetaData()
