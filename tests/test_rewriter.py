@@ -280,6 +280,28 @@ FB_IMG = b'<img src="https://www.facebook.com/tr?id=1&ev=PageView" width="1">'
             b"<plaintext>" + GA,
             id="plaintext",
         ),
+        pytest.param(
+            b'a<sCRIPT async src="https://www.googletagmanager.com/gtag/js?id=G-1"></ScRiPt>b'
+            b"<sCrIpT>gtag('js', new Date());</SCRIPT>c",
+            (),
+            b"abc",
+            id="mixed-case-script",
+        ),
+        pytest.param(
+            b'<noSCRIPT><iFRAME src="https://www.googletagmanager.com/ns.html?id=GTM-1">'
+            b"</IFRAME></NOscript>x",
+            (),
+            b"<noSCRIPT></NOscript>x",
+            id="mixed-case-noscript-iframe",
+        ),
+        pytest.param(
+            b'<svg><linearGradient id="g"><stop offset="0"/></linearGradient>'
+            b'<clipPath id="c"></clipPath><feGaussianBlur stdDeviation="2"/></svg>',
+            (),
+            b'<svg><linearGradient id="g"><stop offset="0"/></linearGradient>'
+            b'<clipPath id="c"></clipPath><feGaussianBlur stdDeviation="2"/></svg>',
+            id="mixed-case-svg-untouched",
+        ),
     ],
 )
 def test_small_documents(html: bytes, allowed: Sequence[str], expected: bytes) -> None:

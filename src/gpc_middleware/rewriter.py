@@ -44,11 +44,10 @@ How it works
   ``iframe`` elements removed for their start tag are dropped as they stream and never
   held. Between constructs only the last few bytes (a possibly split ``<tag``) are
   held.
-* **Known limits.** A tag name is recognised in lower case, or when it starts with an
-  upper-case letter (``<SCRIPT>``, ``<Script>``); ``<sCRIPT>`` is not. A ``<`` inside
-  an attribute value is told apart from markup by a cheap check of the bytes back to
-  the previous ``>`` and an exact tokenisation when that check is unsure; only a chain
-  of several quoted ``>`` and ``<`` in one tag could mislead it.
+* **Known limits.** A ``<`` inside an attribute value is told apart from markup by a
+  cheap check of the bytes back to the previous ``>`` and an exact tokenisation when
+  that check is unsure; only a chain of several quoted ``>`` and ``<`` in one tag could
+  mislead it.
 * **Invariants.** Output is the same however the input is split into chunks; bytes
   outside removed elements and rewritten start tags are copied unchanged (a page with
   nothing to remove comes out byte-for-byte identical); malformed input never raises.
@@ -259,6 +258,8 @@ def _raw_end_re(name: str) -> re.Pattern[bytes]:
 
 _RAW_END_RES: Final = {name: _raw_end_re(name) for name in (*_RAW_TEXT, "iframe")}
 _NEVER_RE: Final = re.compile(rb"(?!)")  # plaintext: no end
+# A tag name that starts in lower case and has an upper-case letter further on.
+_MIXED_CASE_NAME: Final = rb"[a-z][^\t\n\f\r />A-Z]*+[A-Z]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -311,14 +312,21 @@ class RewriteRules:
         object.__setattr__(self, "marker_tokens", tuple(sorted(tokens)))
         names = sorted({*candidates, *_RAW_TEXT, "plaintext", "noscript", "template"})
         alternation = b"|".join(re.escape(n.encode()) for n in names)
-        # Lower-case literal names and "[A-Z]" (upper-case tags go to Python, which
-        # compares case-insensitively): literal-first alternatives let re skip most
-        # "<" with one comparison each; (?i:...) would be several times slower.
-        fast = b"<(?:[!?A-Z]|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+        # Lower-case literal names, and any name with an upper-case letter ("<SCRIPT",
+        # "<sCRIPT": browsers lower-case tag names; such tags go to Python, which compares
+        # case-insensitively). Literal-first alternatives let re skip most "<" with one
+        # comparison each; (?i:...) would be several times slower.
+        fast = b"<(?:[!?A-Z]|(?:" + alternation + rb")(?=[\t\n\f\r />])|" + _MIXED_CASE_NAME + b")"
         object.__setattr__(self, "candidate_re", re.compile(fast))
-        # Inside <noscript>/<template>: also their end tags (and any upper-case end tag).
+        # Inside <noscript>/<template>: also their end tags (and any end tag with an upper-case letter).
         ctx = (
-            b"<(?:[!?A-Z]|/(?:noscript|template|[A-Z])|(?:" + alternation + rb")(?=[\t\n\f\r />]))"
+            b"<(?:[!?A-Z]|/(?:noscript|template|[A-Z]|"
+            + _MIXED_CASE_NAME
+            + b")|(?:"
+            + alternation
+            + rb")(?=[\t\n\f\r />])|"
+            + _MIXED_CASE_NAME
+            + b")"
         )
         object.__setattr__(self, "candidate_ctx_re", re.compile(ctx))
 
