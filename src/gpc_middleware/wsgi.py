@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .consent import Consent
 from .endpoint import MAX_BODY_SIZE
 from .engine import ConsentEngine
+from .events import ConsentEvent
 from .policy import ConsentPolicy
 from .request import Headers, Request
 from .response_filter import BodyFilter, filter_response_start
@@ -66,15 +67,15 @@ class GPCWSGIMiddleware:
 
         if verdict.plain and not self.policy.inspects_responses:
             return self.app(environ, start_response)  # nothing to add, nothing to look at
-        method = environ.get("REQUEST_METHOD", "GET")
-        if verdict.plain:
-            responder = _Responder(start_response, self.policy, consent, method)
-            result = self.app(environ, responder.start_response)
-        else:
+        extra: tuple[tuple[bytes, bytes], ...] = ()
+        events: tuple[ConsentEvent, ...] = ()
+        if not verdict.plain:
             amendment = engine.pass_through(verdict, request_from_environ(environ, path))
-            responder = _Responder(start_response, self.policy, consent, method, amendment.headers)
-            result = self.app(environ, responder.start_response)
-            _run_all(engine.notify(amendment.events))
+            extra, events = amendment.headers, amendment.events
+        method = environ.get("REQUEST_METHOD", "GET")
+        responder = _Responder(start_response, self.policy, consent, method, extra)
+        result = self.app(environ, responder.start_response)
+        _run_all(engine.notify(events))
         if responder.started and responder.body is None:
             return result  # headers are filtered already; the body passes as it is
         return _FilteredBody(result, responder)
