@@ -134,7 +134,7 @@ def test_gzip_html_is_rewritten_and_recompressed(client: Client) -> None:
 def test_unknown_coding_passes_through_untouched(caplog: pytest.LogCaptureFixture) -> None:
     # Core level: the test clients refuse to decode "compress" themselves.
     policy = ConsentPolicy(secret_key="k" * 32)
-    decision = ConsentEngine(policy).decide(None, None, [])
+    decision = ConsentEngine(policy).verdict(None, None, []).decision
     headers = [
         (b"content-type", b"text/html"),
         (b"content-encoding", b"compress"),

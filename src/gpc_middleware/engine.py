@@ -1,7 +1,7 @@
 """``ConsentEngine``: the sans-IO heart both adapters drive, one per middleware instance.
 
 For each HTTP request an adapter calls :meth:`ConsentEngine.verdict`, then
-either answers from :meth:`route` / :meth:`handle` (the middleware's own
+either answers from :attr:`routes` / :meth:`handle` (the middleware's own
 endpoints) or passes the request to the app, adding :meth:`pass_through`'s
 headers to the app's response when the verdict is not ``plain``. It never sees
 ``scope``, ``environ`` or I/O.
@@ -122,12 +122,6 @@ class ConsentEngine:
             return self._verdict_uncached(cookie_header, gpc_header, mode, expired=True)
         return verdict
 
-    def decide(
-        self, cookie_header: bytes | None, gpc_header: bytes | None, raw_headers: RawHeaders
-    ) -> Decision:
-        """The decision of :meth:`verdict`."""
-        return self.verdict(cookie_header, gpc_header, raw_headers).decision
-
     def _verdict_uncached(
         self,
         cookie_header: bytes | None,
@@ -169,10 +163,6 @@ class ConsentEngine:
         """Forget every verified cookie (the next request with each pays for verification again)."""
         self._verdicts.cache_clear()
         self._resolve.cache_clear()
-
-    def route(self, path: str) -> Route | None:
-        """The middleware's own endpoint at ``path``, or ``None`` for the app's paths."""
-        return self.routes.get(path)
 
     def handle(
         self, route: Route, request: Request, decision: Decision, body: bytes = b""

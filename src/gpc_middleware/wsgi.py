@@ -53,7 +53,7 @@ class GPCWSGIMiddleware:
         environ[ENVIRON_KEY] = consent
 
         path = request_path(environ)
-        route = engine.route(path)
+        route = engine.routes.get(path)
         if route is not None:
             request = request_from_environ(environ, path)
             body = (
