@@ -167,7 +167,7 @@ def main() -> int:
 
 
 def time_rewriter() -> float:
-    from gpc_middleware.rewriter import RewriteRules, TagStripper
+    from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 
     rules = RewriteRules.default()
     parts = chunks(PAGE)

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware
-from gpc_middleware.consent_cookie import ConsentState
+from gpc_middleware.core.consent_cookie import ConsentState
 
 SECRET = "benchmark-secret-key-0123456789"
 REQUESTS = 10_000

@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware
-from gpc_middleware.events import ConsentEvent
-from gpc_middleware.records import (
+from gpc_middleware.core.events import ConsentEvent
+from gpc_middleware.records.log import (
     ConsentLog,
     ConsentRecord,
     ConsentRecorder,

@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from gpc_middleware.catalog import TrackerCatalog
-from gpc_middleware.rewriter import RewriteRules, TagStripper
+from gpc_middleware.enforcement.catalog import TrackerCatalog
+from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 
 CHUNK = 64 * 1024
 REFUSED = frozenset({"analytics", "targeting"})

@@ -11,7 +11,7 @@ import os
 from flask import Flask, request
 
 from gpc_middleware import ConsentPolicy, GPCWSGIMiddleware, get_consent
-from gpc_middleware.demo import job_board_html
+from gpc_middleware.cli.demo import job_board_html
 
 policy = ConsentPolicy(
     # Keep the real key in your secrets store; rotate it by moving the old one to fallback_keys.

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, get_consent
-from gpc_middleware.demo import job_board_html
+from gpc_middleware.cli.demo import job_board_html
 
 policy = ConsentPolicy(
     # Keep the real key in your secrets store; rotate it by moving the old one to fallback_keys.

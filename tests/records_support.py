@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from gpc_middleware.events import ConsentEvent
-from gpc_middleware.records import ConsentLog, ConsentRecord
+from gpc_middleware.core.events import ConsentEvent
+from gpc_middleware.records.log import ConsentLog, ConsentRecord
 
 POSTGRES_URL = os.environ.get("GPC_TEST_POSTGRES_URL")
 POSTGRES_CTL = os.environ.get("GPC_TEST_POSTGRES_CTL")

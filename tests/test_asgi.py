@@ -9,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from gpc_middleware import Consent, ConsentPolicy, GPCMiddleware
-from gpc_middleware.consent_cookie import ConsentState
+from gpc_middleware.core.consent_cookie import ConsentState
 
 from .apps import starlette_app
 from .conftest import SECRET

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from gpc_middleware.catalog import TrackerCatalog, split_url
+from gpc_middleware.enforcement.catalog import TrackerCatalog, split_url
 
 CATALOG = TrackerCatalog.default()
 

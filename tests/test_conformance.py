@@ -24,8 +24,8 @@ from starlette.routing import Route
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
 from gpc_middleware.__main__ import main
-from gpc_middleware.conformance import CHECKS, ConformanceError, run_checks
-from gpc_middleware.demo import job_board_html
+from gpc_middleware.cli.demo import job_board_html
+from gpc_middleware.conformance.checks import CHECKS, ConformanceError, run_checks
 
 from .conftest import SECRET
 
@@ -145,7 +145,7 @@ def test_site_without_the_middleware() -> None:
 
 
 def job_board_html_plain() -> str:
-    from gpc_middleware.demo import ADSENSE_LOADER, GOOGLE_ANALYTICS, META_PIXEL
+    from gpc_middleware.cli.demo import ADSENSE_LOADER, GOOGLE_ANALYTICS, META_PIXEL
 
     return f"<!doctype html><html><head>{GOOGLE_ANALYTICS}{ADSENSE_LOADER}</head><body>{META_PIXEL}</body></html>"
 

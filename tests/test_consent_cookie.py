@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from gpc_middleware.consent_cookie import ConsentCookieCodec, ConsentState
+from gpc_middleware.core.consent_cookie import ConsentCookieCodec, ConsentState
 
 KEY = "k" * 32
 STATE = ConsentState(
@@ -75,7 +75,7 @@ def test_rotation_old_key_still_verifies() -> None:
 
 
 def test_expiry_is_checked_even_for_cached_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    import gpc_middleware.consent_cookie as module
+    import gpc_middleware.core.consent_cookie as module
 
     c = codec(max_age=60)
     token = c.dumps(STATE)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
-from gpc_middleware.records import ConsentRecord, SqliteConsentLog, open_consent_log
+from gpc_middleware.records.log import ConsentRecord, SqliteConsentLog, open_consent_log
 
 from .apps import flask_app
 from .conftest import SECRET, Client

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.catalog import TrackerCatalog
-from gpc_middleware.cookie_filter import cookie_name, expire_refused_cookies, filter_set_cookies
+from gpc_middleware.enforcement.catalog import TrackerCatalog
+from gpc_middleware.enforcement.cookie_filter import (
+    cookie_name,
+    expire_refused_cookies,
+    filter_set_cookies,
+)
 
 CATALOG = TrackerCatalog.default()
 EXPIRED = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/"

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.csrf import is_same_origin
-from gpc_middleware.request import Headers, Request
+from gpc_middleware.core.csrf import is_same_origin
+from gpc_middleware.core.request import Headers, Request
 
 
 def request(scheme: str = "https", host: str = "jobs.example", **pairs: str) -> Request:

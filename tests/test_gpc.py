@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.gpc import is_gpc_signal
+from gpc_middleware.core.gpc import is_gpc_signal
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from gpc_middleware.i18n import (
+from gpc_middleware.widget.i18n import (
     DEFAULT_CATALOGS,
     TEXT_KEYS,
     build_catalogs,

@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gpc_middleware.consent import Consent, category_map
-from gpc_middleware.iab import gpp_string, read_us_national, us_privacy_string
+from gpc_middleware.core.consent import Consent, category_map
+from gpc_middleware.core.iab import gpp_string, read_us_national, us_privacy_string
 
 from .conftest import Client
 

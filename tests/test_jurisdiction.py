@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from gpc_middleware import mode_from_country_header
-from gpc_middleware.request import Headers
+from gpc_middleware.core.request import Headers
 
 
 def headers(**pairs: str) -> Headers:

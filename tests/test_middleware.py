@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gpc_middleware import ConsentEvent, ConsentPolicy, mode_from_country_header
-from gpc_middleware.consent_cookie import ConsentState
+from gpc_middleware.core.consent_cookie import ConsentState
 
 from .conftest import SECRET, Client
 

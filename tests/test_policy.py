@@ -103,7 +103,7 @@ def test_cookie_attributes() -> None:
 
 
 def test_mode_resolver_returning_nonsense_is_an_error() -> None:
-    from gpc_middleware.request import Headers
+    from gpc_middleware.core.request import Headers
 
     policy = ConsentPolicy(secret_key=KEY, mode=lambda headers: "maybe")  # type: ignore[arg-type,return-value]
     with pytest.raises(ValueError, match="mode resolver"):

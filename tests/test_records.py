@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gpc_middleware.records import (
+from gpc_middleware.records.log import (
     DEFAULT_RETENTION,
     ConsentLog,
     ConsentRecord,
@@ -448,7 +448,7 @@ def test_closed_sqlite_log_refuses_export(sqlite_url: str) -> None:
 
 def test_portable_insert_skips_stored_ids(tmp_path: Path) -> None:
     # The path for databases without ON CONFLICT, run here on SQLite.
-    from gpc_middleware.records_sqlalchemy import _insert_new_portably
+    from gpc_middleware.records.sqlalchemy_log import _insert_new_portably
 
     log = open_consent_log(f"sqlite+pysqlite:///{tmp_path}/p.db")
     log.write([make_record(0)])
@@ -464,7 +464,7 @@ def test_times_on_a_backend_without_time_zones() -> None:
     # MySQL-like backends store naive UTC; what comes back is taken as UTC.
     from sqlalchemy.dialects import mysql
 
-    from gpc_middleware.records_sqlalchemy import _UTCDateTime
+    from gpc_middleware.records.sqlalchemy_log import _UTCDateTime
 
     dialect = mysql.dialect()
     column_type = _UTCDateTime()
@@ -536,7 +536,7 @@ def test_missing_driver_is_an_import_error() -> None:
 
 def test_missing_sqlalchemy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sqlalchemy", None)
-    monkeypatch.delitem(sys.modules, "gpc_middleware.records_sqlalchemy", raising=False)
+    monkeypatch.delitem(sys.modules, "gpc_middleware.records.sqlalchemy_log", raising=False)
     with pytest.raises(ImportError, match=r"pip install 'gpc-middleware\[sqlalchemy\]'"):
         open_consent_log("postgresql://u@h/db")
     # SQLite needs nothing more than the standard library.
@@ -544,7 +544,7 @@ def test_missing_sqlalchemy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPa
 
 
 def test_importing_records_does_not_import_sqlalchemy() -> None:
-    code = "import sys, gpc_middleware.records; print('sqlalchemy' in sys.modules)"
+    code = "import sys, gpc_middleware.records.log; print('sqlalchemy' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -817,8 +817,8 @@ def test_exit_flushes_acknowledged_events(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         from datetime import datetime, timezone
-        from gpc_middleware.events import ConsentEvent
-        from gpc_middleware.records import ConsentRecorder, open_consent_log
+        from gpc_middleware.core.events import ConsentEvent
+        from gpc_middleware.records.log import ConsentRecorder, open_consent_log
 
         recorder = ConsentRecorder(open_consent_log("sqlite:///{tmp_path}/exit.db"), linger=60)
         for i in range(25):

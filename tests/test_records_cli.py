@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gpc_middleware.__main__ import main
-from gpc_middleware.records import DEFAULT_RETENTION, ConsentRecord, open_consent_log
+from gpc_middleware.records.log import DEFAULT_RETENTION, ConsentRecord, open_consent_log
 
 from .records_support import FAR_FUTURE, POSTGRES_URL, make_record, requires_postgres
 

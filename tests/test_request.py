@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.request import CookieReader, Headers, Request, parse_cookie_header
+from gpc_middleware.core.request import CookieReader, Headers, Request, parse_cookie_header
 
 
 @pytest.mark.parametrize(

@@ -234,7 +234,7 @@ HOSTILE = "<script>alert(1)</script>\"'&"
 
 
 def test_every_configurable_text_is_escaped(make_client: Callable[..., Client]) -> None:
-    from gpc_middleware.i18n import TEXT_KEYS
+    from gpc_middleware.widget.i18n import TEXT_KEYS
 
     client = make_client(texts={"en": {key: f"{key}{HOSTILE}" for key in TEXT_KEYS}})
     for path in (

@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, TEXT_KEYS, build_catalogs
 
-from gpc_middleware.categories import CATEGORIES, OPTIONAL_CATEGORIES
-from gpc_middleware.i18n import DEFAULT_CATALOGS, TEXT_KEYS, build_catalogs
-from gpc_middleware.widget import (
+from gpc_middleware.core.categories import CATEGORIES, OPTIONAL_CATEGORIES
+from gpc_middleware.widget.render import (
     SettingsFormError,
     WidgetState,
     json_for_script,
@@ -676,7 +676,7 @@ def test_optional_categories_constant_matches_form() -> None:
 
 def test_importing_the_widget_pulls_in_no_framework() -> None:
     code = (
-        "import sys, gpc_middleware.widget, gpc_middleware.i18n; "
+        "import sys, gpc_middleware.widget.render, gpc_middleware.widget.i18n; "
         "print(sorted({'starlette', 'werkzeug', 'flask'} & set(sys.modules)))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

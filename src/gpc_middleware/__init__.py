@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from .access import get_consent
 from .asgi import GPCMiddleware
-from .categories import CATEGORIES, Category
-from .consent import Consent, Mode
-from .events import ConsentEvent
-from .jurisdiction import mode_from_country_header
-from .policy import ConsentPolicy
+from .core.categories import CATEGORIES, Category
+from .core.consent import Consent, Mode
+from .core.events import ConsentEvent
+from .core.jurisdiction import mode_from_country_header
+from .engine.policy import ConsentPolicy
 from .wsgi import GPCWSGIMiddleware
 
 __version__ = "0.1.0"

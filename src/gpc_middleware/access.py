@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .consent import Consent
+from .core.consent import Consent
 
 _ASGI_KEY = "gpc_consent"  # scope["state"]["gpc_consent"], request.state.gpc_consent in Starlette
 _WSGI_KEY = "gpc_middleware.consent"  # environ["gpc_middleware.consent"]

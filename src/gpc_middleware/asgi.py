@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from .endpoint import MAX_BODY_SIZE, Route
-from .engine import ConsentEngine, Verdict
-from .events import ConsentEvent
-from .policy import ConsentPolicy
-from .request import Headers, Request
-from .response import Response
-from .response_filter import BodyFilter, filter_response_start
+from .core.events import ConsentEvent
+from .core.request import Headers, Request
+from .core.response import Response
+from .enforcement.response_filter import BodyFilter, filter_response_start
+from .engine.consent_endpoint import MAX_BODY_SIZE, Route
+from .engine.consent_engine import ConsentEngine, Verdict
+from .engine.policy import ConsentPolicy
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

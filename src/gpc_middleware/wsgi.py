@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .consent import Consent
-from .endpoint import MAX_BODY_SIZE
-from .engine import ConsentEngine
-from .events import ConsentEvent
-from .policy import ConsentPolicy
-from .request import Headers, Request
-from .response_filter import BodyFilter, filter_response_start
+from .core.consent import Consent
+from .core.events import ConsentEvent
+from .core.request import Headers, Request
+from .enforcement.response_filter import BodyFilter, filter_response_start
+from .engine.consent_endpoint import MAX_BODY_SIZE
+from .engine.consent_engine import ConsentEngine
+from .engine.policy import ConsentPolicy
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

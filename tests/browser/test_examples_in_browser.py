@@ -4,7 +4,7 @@
 each run in a subprocess on a free loopback port, once per module. Every browser
 context records every request it makes and aborts those to non-loopback hosts, so
 nothing reaches the network; a request to an analytics or advertising host (as
-:class:`~gpc_middleware.catalog.TrackerCatalog` classifies it) is a failure whether or
+:class:`~gpc_middleware.enforcement.catalog.TrackerCatalog` classifies it) is a failure whether or
 not it could have succeeded: the point is that the page never even asks.
 """
 
@@ -28,7 +28,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright not installed; run
 
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Route, ViewportSize, expect
 
-from gpc_middleware.catalog import TrackerCatalog
+from gpc_middleware.enforcement.catalog import TrackerCatalog
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -22,11 +22,11 @@ import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright not installed; run .ci/browser.sh")
 
+from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, negotiate_language
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
-from gpc_middleware.categories import OPTIONAL_CATEGORIES, Category
-from gpc_middleware.i18n import DEFAULT_CATALOGS, negotiate_language
-from gpc_middleware.widget import (
+from gpc_middleware.core.categories import OPTIONAL_CATEGORIES, Category
+from gpc_middleware.widget.render import (
     WidgetState,
     parse_settings_form,
     render_do_not_sell_page,

@@ -10,7 +10,7 @@ sent, and decides once:
 - The headers the engine adds (``extra``: the cookie recording a GPC signal,
   the expiry of refused cookies the browser sent) are appended.
 - An HTML body (``text/html``; not for ``HEAD``, ``204``, ``304``) goes through
-  a :class:`~gpc_middleware.rewriter.TagStripper`: ``Content-Length`` is dropped
+  a :class:`~gpc_middleware.enforcement.rewriter.TagStripper`: ``Content-Length`` is dropped
   (the length changes), a strong ``ETag`` becomes weak, and, in ``strip`` mode,
   ``Vary: Sec-GPC, Cookie`` is added and ``Cache-Control: private`` unless the
   app chose a ``Cache-Control``. A compressed body is decoded and encoded again
@@ -34,8 +34,8 @@ from .cookie_filter import filter_set_cookies
 from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 
 if TYPE_CHECKING:
-    from .consent import Consent
-    from .policy import ConsentPolicy
+    from ..core.consent import Consent
+    from ..engine.policy import ConsentPolicy
 
 logger = logging.getLogger("gpc_middleware")
 
@@ -75,7 +75,7 @@ def filter_response_start(
     """The headers to send instead of ``headers`` (the same list when nothing changes), and the
     body filter when the body must be rewritten (``None``: it passes as it is).
 
-    ``extra`` are header pairs the middleware adds (the engine's :class:`~gpc_middleware.engine.Amendment`).
+    ``extra`` are header pairs the middleware adds (the engine's :class:`~gpc_middleware.engine.consent_engine.Amendment`).
     Called on every response: one pass over the headers, and nothing else unless they need it.
     """
     content_type = content_encoding = b""

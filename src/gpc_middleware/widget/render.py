@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Final, Literal, get_args
 from urllib.parse import parse_qsl, quote
 
-from .categories import CATEGORIES, OPTIONAL_CATEGORIES, Category, check_category
+from ..core.categories import CATEGORIES, OPTIONAL_CATEGORIES, Category, check_category
 from .i18n import TEXT_KEYS
 
 __all__ = [
@@ -219,7 +219,7 @@ def widget_assets() -> Mapping[str, StaticAsset]:
     Read from the package and hashed once, on first call (not at import: importing the
     package stays cheap).
     """
-    package = resources.files("gpc_middleware") / "static"
+    package = resources.files("gpc_middleware.widget") / "static"
     assets: dict[str, StaticAsset] = {}
     for name, content_type in _ASSET_TYPES.items():
         body = (package / name).read_bytes()
@@ -317,7 +317,7 @@ def _check_texts(texts: Mapping[str, str]) -> Mapping[str, str]:
     if missing:
         raise ValueError(
             f"texts is missing {', '.join(sorted(missing))}; pass a catalog from "
-            "gpc_middleware.i18n.build_catalogs()"
+            "gpc_middleware.widget.i18n.build_catalogs()"
         )
     return texts
 
@@ -409,7 +409,7 @@ def render_widget_config(
     The middleware serves it with ``Content-Type: application/json``,
     ``Cache-Control: no-store`` (it carries the visitor's state) and ``Vary`` on what
     chose the language and the state. The script asks ``E/widget.json?lang=<html lang>``;
-    pass that ``lang`` as ``override`` to :func:`gpc_middleware.i18n.negotiate_language`.
+    pass that ``lang`` as ``override`` to :func:`gpc_middleware.widget.i18n.negotiate_language`.
     """
     config = widget_config(
         state=state,

@@ -4,7 +4,7 @@ GDPR Art. 7(1): the controller "shall be able to demonstrate that the data subje
 consented". The CCPA regulations (11 CCR § 7101(a)) keep records of consumer requests,
 opt-outs by Global Privacy Control included (§ 7025), and of how the business responded, for
 at least 24 months. This module stores one :class:`ConsentRecord` per
-:class:`~gpc_middleware.events.ConsentEvent` and reads them back for an audit or a
+:class:`~gpc_middleware.core.events.ConsentEvent` and reads them back for an audit or a
 data-subject access request.
 
 How it works
@@ -14,7 +14,7 @@ call appends the event to an in-memory queue under a lock held for a few microse
 never waits for the database and never raises. A daemon writer thread takes batches from
 the queue, makes the records and hands them to a :class:`ConsentLog`: SQLite through the
 standard library (:class:`SqliteConsentLog`), any other database through SQLAlchemy
-(``gpc_middleware.records_sqlalchemy``), or nothing (:class:`NullConsentLog`).
+(``gpc_middleware.records.sqlalchemy_log``), or nothing (:class:`NullConsentLog`).
 
 - *Bounded.* ``maxsize`` bounds every accepted event not yet written, the batch being
   retried included. Past it, new events are dropped, logged once per episode and counted in
@@ -56,7 +56,7 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol, cast, get_args
 from urllib.parse import urlsplit
 
-from gpc_middleware.events import ConsentEvent, EventKind
+from gpc_middleware.core.events import ConsentEvent, EventKind
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -611,7 +611,7 @@ def open_consent_log(url: str) -> ConsentLog:
     if scheme.lower() == "sqlite":
         return SqliteConsentLog(_sqlite_path(url))
     try:
-        backend = import_module("gpc_middleware.records_sqlalchemy")
+        backend = import_module("gpc_middleware.records.sqlalchemy_log")
     except ImportError as exc:
         if not (exc.name or "").startswith("sqlalchemy"):
             raise

@@ -13,19 +13,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
-from .catalog import TrackerCatalog
-from .categories import Category, check_category
-from .consent import Mode
-from .consent_cookie import ConsentCookieCodec
-from .csrf import FormTokens
-from .events import ConsentEvent
-from .i18n import build_catalogs
-from .jurisdiction import ModeResolver
-from .request import CookieReader, Headers, parse_cookie_header
-from .rewriter import RewriteRules
+from ..core.categories import Category, check_category
+from ..core.consent import Mode
+from ..core.consent_cookie import ConsentCookieCodec
+from ..core.csrf import FormTokens
+from ..core.events import ConsentEvent
+from ..core.jurisdiction import ModeResolver
+from ..core.request import CookieReader, Headers, parse_cookie_header
+from ..enforcement.catalog import TrackerCatalog
+from ..enforcement.rewriter import RewriteRules
+from ..widget.i18n import build_catalogs
 
 if TYPE_CHECKING:
-    from .records import ConsentLog, ConsentRecorder
+    from ..records.log import ConsentLog, ConsentRecorder
 
 HTMLMode = Literal["strip", "neutralize", "off"]
 SameSite = Literal["lax", "strict", "none"]
@@ -250,7 +250,7 @@ class ConsentPolicy:
 
     def widget_tag(self, nonce: str | None = None) -> bytes:
         """The ``<script>`` tag that loads the widget, as ``inject_widget`` adds it to pages."""
-        from .widget import widget_script_tag
+        from ..widget.render import widget_script_tag
 
         return widget_script_tag(self.endpoint_path, nonce=nonce).encode("utf-8")
 
@@ -258,7 +258,7 @@ class ConsentPolicy:
         """The background writer of the consent log, if one is configured (records are a subscriber of events)."""
         if self.consent_log is None:
             return None
-        from .records import ConsentRecorder, open_consent_log  # sqlite3 only when asked for
+        from ..records.log import ConsentRecorder, open_consent_log  # sqlite3 only when asked for
 
         log = (
             open_consent_log(self.consent_log)

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from .conformance import CHECKS, run_checks
+from ..conformance.checks import CHECKS, run_checks
 
 
 def register(subparsers: Any) -> None:

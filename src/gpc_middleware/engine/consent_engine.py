@@ -21,16 +21,16 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .consent import Consent, Mode
-from .consent_cookie import MAX_COOKIE_LENGTH, ConsentState
-from .cookie_filter import expire_refused_cookies
+from ..core.consent import Consent, Mode
+from ..core.consent_cookie import MAX_COOKIE_LENGTH, ConsentState
+from ..core.events import ConsentEvent, EventKind
+from ..core.gpc import is_gpc_signal
+from ..core.request import Headers, Request
+from ..enforcement.cookie_filter import expire_refused_cookies
+from .consent_endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
 from .decision import Decision, effective_consent
-from .endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
-from .events import ConsentEvent, EventKind
-from .gpc import is_gpc_signal
 from .policy import ConsentPolicy
-from .request import Headers, Request
-from .widget_endpoints import WidgetEndpoints
+from .widget_routes import WidgetEndpoints
 
 logger = logging.getLogger("gpc_middleware")
 

@@ -62,8 +62,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from ..core.categories import CATEGORIES, Category, check_category
 from .catalog import TrackerCatalog, strictest
-from .categories import CATEGORIES, Category, check_category
 
 __all__ = [
     "DEFAULT_CONSENT_ATTRIBUTES",

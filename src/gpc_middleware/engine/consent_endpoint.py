@@ -12,16 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from .categories import CATEGORIES, OPTIONAL_CATEGORIES, Category
-from .consent import Consent
-from .consent_cookie import ConsentState, new_consent_id
-from .csrf import is_same_origin
+from ..core.categories import CATEGORIES, OPTIONAL_CATEGORIES, Category
+from ..core.consent import Consent
+from ..core.consent_cookie import ConsentState, new_consent_id
+from ..core.csrf import is_same_origin
+from ..core.events import ConsentEvent, EventKind
+from ..core.iab import gpp_string, us_privacy_string
+from ..core.request import Request
+from ..core.response import Response, error_response, json_response
 from .decision import Decision, effective_consent, state_with_choice
-from .events import ConsentEvent, EventKind
-from .iab import gpp_string, us_privacy_string
 from .policy import ConsentPolicy
-from .request import Request
-from .response import Response, error_response, json_response
 
 #: The largest request body an endpoint reads (a consent choice is a few dozen bytes).
 MAX_BODY_SIZE: Final = 16 * 1024

@@ -33,10 +33,10 @@ from datetime import date
 from typing import Any, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
-from .catalog import TrackerCatalog
-from .categories import Category
-from .iab import read_us_national
-from .rewriter import RemovalEvent, RewriteRules, TagStripper
+from ..core.categories import Category
+from ..core.iab import read_us_national
+from ..enforcement.catalog import TrackerCatalog
+from ..enforcement.rewriter import RemovalEvent, RewriteRules, TagStripper
 
 Status = Literal["pass", "fail", "n/a"]
 SAME_ORIGIN_HEADERS: tuple[tuple[str, str], ...] = (("Sec-Fetch-Site", "same-origin"),)

@@ -36,7 +36,7 @@ from importlib import resources
 from typing import Final, Literal
 from urllib.parse import unquote
 
-from .categories import Category, check_category
+from ..core.categories import Category, check_category
 
 __all__ = [
     "CookieRule",

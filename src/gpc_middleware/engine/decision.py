@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
-from .categories import OPTIONAL_CATEGORIES, Category
-from .consent import Consent, Mode, category_map
-from .consent_cookie import ConsentState, new_consent_id
+from ..core.categories import OPTIONAL_CATEGORIES, Category
+from ..core.consent import Consent, Mode, category_map
+from ..core.consent_cookie import ConsentState, new_consent_id
 from .policy import ConsentPolicy
 
 _ALL_OPTIONAL: frozenset[Category] = frozenset(OPTIONAL_CATEGORIES)

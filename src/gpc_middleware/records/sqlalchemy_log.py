@@ -1,10 +1,10 @@
 """The consent log on any database SQLAlchemy 2 supports: PostgreSQL for a site on many servers.
 
-Imported only when :func:`gpc_middleware.records.open_consent_log` is given a URL other than
-``sqlite:///``, so that importing :mod:`gpc_middleware.records` never imports SQLAlchemy
+Imported only when :func:`gpc_middleware.records.log.open_consent_log` is given a URL other than
+``sqlite:///``, so that importing :mod:`gpc_middleware.records.log` never imports SQLAlchemy
 (``pip install 'gpc-middleware[sqlalchemy]'`` installs it with psycopg 3).
 
-The table and its indexes are those of :class:`~gpc_middleware.records.SqliteConsentLog`;
+The table and its indexes are those of :class:`~gpc_middleware.records.log.SqliteConsentLog`;
 on SQLite the times are stored in the same text form, so either class reads the other's file.
 """
 
@@ -39,7 +39,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from gpc_middleware.records import (
+from gpc_middleware.records.log import (
     MAX_RECORD_ID_LENGTH,
     MAX_TEXT_LENGTH,
     TABLE_NAME,

@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .categories import OPTIONAL_CATEGORIES, Category, check_category
-from .rewriter import RemovalEvent, RewriteRules, TagStripper
+from ..core.categories import OPTIONAL_CATEGORIES, Category, check_category
+from ..enforcement.rewriter import RemovalEvent, RewriteRules, TagStripper
 
 __all__ = ["register", "run"]
 

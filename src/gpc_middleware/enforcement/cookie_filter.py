@@ -14,8 +14,8 @@ from collections.abc import Collection, Iterable
 from email.utils import parsedate_to_datetime
 from typing import AnyStr, Final, Literal
 
+from ..core.categories import Category, check_category
 from .catalog import TrackerCatalog
-from .categories import Category, check_category
 
 __all__ = ["cookie_name", "expire_refused_cookies", "filter_set_cookies"]
 

@@ -19,17 +19,14 @@ import secrets
 from typing import Final, Literal
 from urllib.parse import parse_qs, quote
 
-from .categories import OPTIONAL_CATEGORIES
-from .consent import Consent
-from .consent_cookie import ConsentState, new_consent_id
-from .csrf import is_same_origin
-from .decision import state_with_gpc
-from .endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
-from .events import ConsentEvent, EventKind
-from .i18n import negotiate_language
-from .policy import ConsentPolicy
-from .response import Response, error_response
-from .widget import (
+from ..core.categories import OPTIONAL_CATEGORIES
+from ..core.consent import Consent
+from ..core.consent_cookie import ConsentState, new_consent_id
+from ..core.csrf import is_same_origin
+from ..core.events import ConsentEvent, EventKind
+from ..core.response import Response, error_response
+from ..widget.i18n import negotiate_language
+from ..widget.render import (
     SettingsFormError,
     WidgetState,
     parse_settings_form,
@@ -38,6 +35,9 @@ from .widget import (
     render_widget_config,
     widget_assets,
 )
+from .consent_endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
+from .decision import state_with_gpc
+from .policy import ConsentPolicy
 
 _PAGE_VARY: Final = ("Vary", "Sec-GPC, Cookie, Accept-Language")
 _FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"

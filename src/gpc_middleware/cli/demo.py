@@ -13,10 +13,10 @@ import secrets
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .consent import Consent
+from ..core.consent import Consent
 
 if TYPE_CHECKING:
-    from .policy import ConsentPolicy
+    from ..engine.policy import ConsentPolicy
 
 JOBS = (
     ("Backend engineer (Python)", "Seoul", "Full time"),
@@ -118,8 +118,8 @@ def demo_app(policy: ConsentPolicy) -> Any:
     from starlette.responses import HTMLResponse
     from starlette.routing import Route
 
-    from .access import get_consent
-    from .asgi import GPCMiddleware
+    from ..access import get_consent
+    from ..asgi import GPCMiddleware
 
     async def home(request: Request) -> HTMLResponse:
         return HTMLResponse(
@@ -159,7 +159,7 @@ def run_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from .policy import ConsentPolicy
+    from ..engine.policy import ConsentPolicy
 
     # A fresh key per run is fine for a demo; a site keeps its key in its secrets store.
     policy = ConsentPolicy(
