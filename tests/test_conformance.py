@@ -25,7 +25,9 @@ from starlette.routing import Route
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
 from gpc_middleware.__main__ import main
 from gpc_middleware.cli.demo import job_board_html
-from gpc_middleware.conformance.checks import CHECKS, ConformanceError, run_checks
+from gpc_middleware.conformance.checks import CHECKS
+from gpc_middleware.conformance.report import ConformanceError
+from gpc_middleware.conformance.runner import run_checks
 
 from .conftest import SECRET
 

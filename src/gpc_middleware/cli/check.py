@@ -8,7 +8,8 @@ import json
 import sys
 from typing import Any
 
-from ..conformance.checks import CHECKS, run_checks
+from ..conformance.checks import CHECKS
+from ..conformance.runner import run_checks
 
 
 def register(subparsers: Any) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # the checks load the catalog: only when a test asks for them
-    from .checks import ConformanceReport
+    from .report import ConformanceReport
 
 
 class GPCConformance:
@@ -33,7 +33,7 @@ class GPCConformance:
             if self.default_url is None:
                 raise ValueError("give check() an app or a URL, or run pytest with --gpc-url")
             target = self.default_url
-        from .checks import run_checks
+        from .runner import run_checks
 
         return run_checks(target, pages=pages, **options)
 
@@ -75,7 +75,7 @@ class GPCConformanceItem(pytest.Item):
         self.add_marker("gpc")
 
     def runtest(self) -> None:
-        from .checks import run_checks
+        from .runner import run_checks
 
         run_checks(self.url, pages=self.pages).assert_ok()
 
