@@ -12,21 +12,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, TEXT_KEYS, build_catalogs
 
 from gpc_middleware.core.categories import CATEGORIES, OPTIONAL_CATEGORIES
-from gpc_middleware.widget.render import (
-    SettingsFormError,
-    WidgetState,
-    json_for_script,
-    parse_settings_form,
-    render_do_not_sell_page,
-    render_settings_page,
-    render_widget_config,
-    safe_next_path,
-    widget_assets,
-    widget_script_tag,
-)
+from gpc_middleware.widget.assets import widget_assets, widget_script_tag
+from gpc_middleware.widget.config import render_widget_config
+from gpc_middleware.widget.escaping import json_for_script
+from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, TEXT_KEYS, build_catalogs
+from gpc_middleware.widget.pages import render_do_not_sell_page, render_settings_page
+from gpc_middleware.widget.settings_form import SettingsFormError, parse_settings_form
+from gpc_middleware.widget.state import WidgetState
+from gpc_middleware.widget.validation import safe_next_path
 
 ENDPOINT = "/_consent"
 EN = DEFAULT_CATALOGS["en"]
@@ -676,7 +671,7 @@ def test_optional_categories_constant_matches_form() -> None:
 
 def test_importing_the_widget_pulls_in_no_framework() -> None:
     code = (
-        "import sys, gpc_middleware.widget.render, gpc_middleware.widget.i18n; "
+        "import sys, gpc_middleware.widget.pages, gpc_middleware.widget.i18n; "
         "print(sorted({'starlette', 'werkzeug', 'flask'} & set(sys.modules)))"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}

@@ -22,20 +22,16 @@ import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright not installed; run .ci/browser.sh")
 
-from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, negotiate_language
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from gpc_middleware.core.categories import OPTIONAL_CATEGORIES, Category
-from gpc_middleware.widget.render import (
-    WidgetState,
-    parse_settings_form,
-    render_do_not_sell_page,
-    render_settings_page,
-    render_widget_config,
-    safe_next_path,
-    widget_assets,
-    widget_script_tag,
-)
+from gpc_middleware.widget.assets import widget_assets, widget_script_tag
+from gpc_middleware.widget.config import render_widget_config
+from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, negotiate_language
+from gpc_middleware.widget.pages import render_do_not_sell_page, render_settings_page
+from gpc_middleware.widget.settings_form import parse_settings_form
+from gpc_middleware.widget.state import WidgetState
+from gpc_middleware.widget.validation import safe_next_path
 
 ENDPOINT = "/_consent"
 # A strict, nonce-based policy for the site page ("strict-dynamic" lets the widget start the

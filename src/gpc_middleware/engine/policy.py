@@ -250,7 +250,7 @@ class ConsentPolicy:
 
     def widget_tag(self, nonce: str | None = None) -> bytes:
         """The ``<script>`` tag that loads the widget, as ``inject_widget`` adds it to pages."""
-        from ..widget.render import widget_script_tag
+        from ..widget.assets import widget_script_tag
 
         return widget_script_tag(self.endpoint_path, nonce=nonce).encode("utf-8")
 

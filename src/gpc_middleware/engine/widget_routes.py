@@ -25,16 +25,12 @@ from ..core.consent_cookie import ConsentState, new_consent_id
 from ..core.csrf import is_same_origin
 from ..core.events import ConsentEvent, EventKind
 from ..core.response import Response, error_response
+from ..widget.assets import widget_assets
+from ..widget.config import render_widget_config
 from ..widget.i18n import negotiate_language
-from ..widget.render import (
-    SettingsFormError,
-    WidgetState,
-    parse_settings_form,
-    render_do_not_sell_page,
-    render_settings_page,
-    render_widget_config,
-    widget_assets,
-)
+from ..widget.pages import render_do_not_sell_page, render_settings_page
+from ..widget.settings_form import SettingsFormError, parse_settings_form
+from ..widget.state import WidgetState
 from .consent_endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
 from .decision import state_with_gpc
 from .policy import ConsentPolicy
