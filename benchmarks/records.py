@@ -37,12 +37,10 @@ from typing import Any
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware
 from gpc_middleware.core.events import ConsentEvent
-from gpc_middleware.records.log import (
-    ConsentLog,
-    ConsentRecord,
-    ConsentRecorder,
-    SqliteConsentLog,
-)
+from gpc_middleware.records.log import ConsentLog
+from gpc_middleware.records.record import ConsentRecord
+from gpc_middleware.records.recorder import ConsentRecorder
+from gpc_middleware.records.sqlite_log import SqliteConsentLog
 
 T0 = datetime(2026, 1, 15, 12, tzinfo=UTC)
 

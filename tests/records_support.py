@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from gpc_middleware.core.events import ConsentEvent
-from gpc_middleware.records.log import ConsentLog, ConsentRecord
+from gpc_middleware.records.log import ConsentLog
+from gpc_middleware.records.record import ConsentRecord
 
 POSTGRES_URL = os.environ.get("GPC_TEST_POSTGRES_URL")
 POSTGRES_CTL = os.environ.get("GPC_TEST_POSTGRES_CTL")

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
-from gpc_middleware.records.log import ConsentRecord, SqliteConsentLog, open_consent_log
+from gpc_middleware.records.log import open_consent_log
+from gpc_middleware.records.record import ConsentRecord
+from gpc_middleware.records.sqlite_log import SqliteConsentLog
 
 from .apps import flask_app
 from .conftest import SECRET, Client

@@ -28,17 +28,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gpc_middleware.records.log import (
-    DEFAULT_RETENTION,
-    ConsentLog,
-    ConsentRecord,
-    ConsentRecorder,
-    NullConsentLog,
-    RecorderStats,
-    SqliteConsentLog,
-    _record_row,
-    open_consent_log,
-)
+from gpc_middleware.records.log import ConsentLog, NullConsentLog, open_consent_log
+from gpc_middleware.records.record import DEFAULT_RETENTION, ConsentRecord, _record_row
+from gpc_middleware.records.recorder import ConsentRecorder, RecorderStats
+from gpc_middleware.records.sqlite_log import SqliteConsentLog
 
 from .records_support import (
     FAR_FUTURE,
@@ -544,7 +537,10 @@ def test_missing_sqlalchemy_is_a_clear_import_error(monkeypatch: pytest.MonkeyPa
 
 
 def test_importing_records_does_not_import_sqlalchemy() -> None:
-    code = "import sys, gpc_middleware.records.log; print('sqlalchemy' in sys.modules)"
+    code = (
+        "import sys, gpc_middleware.records.log, gpc_middleware.records.recorder; "
+        "print('sqlalchemy' in sys.modules)"
+    )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
@@ -818,7 +814,8 @@ def test_exit_flushes_acknowledged_events(tmp_path: Path) -> None:
         f"""
         from datetime import datetime, timezone
         from gpc_middleware.core.events import ConsentEvent
-        from gpc_middleware.records.log import ConsentRecorder, open_consent_log
+        from gpc_middleware.records.log import open_consent_log
+        from gpc_middleware.records.recorder import ConsentRecorder
 
         recorder = ConsentRecorder(open_consent_log("sqlite:///{tmp_path}/exit.db"), linger=60)
         for i in range(25):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from gpc_middleware.__main__ import main
-from gpc_middleware.records.log import DEFAULT_RETENTION, ConsentRecord, open_consent_log
+from gpc_middleware.records.log import open_consent_log
+from gpc_middleware.records.record import DEFAULT_RETENTION, ConsentRecord
 
 from .records_support import FAR_FUTURE, POSTGRES_URL, make_record, requires_postgres
 

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from gpc_middleware.records.log import DEFAULT_RETENTION, ConsentLog, open_consent_log
+from gpc_middleware.records.log import ConsentLog, open_consent_log
+from gpc_middleware.records.record import DEFAULT_RETENTION
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]

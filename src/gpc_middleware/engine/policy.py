@@ -25,7 +25,8 @@ from ..enforcement.rewriter import RewriteRules
 from ..widget.i18n import build_catalogs
 
 if TYPE_CHECKING:
-    from ..records.log import ConsentLog, ConsentRecorder
+    from ..records.log import ConsentLog
+    from ..records.recorder import ConsentRecorder
 
 HTMLMode = Literal["strip", "neutralize", "off"]
 SameSite = Literal["lax", "strict", "none"]
@@ -258,7 +259,8 @@ class ConsentPolicy:
         """The background writer of the consent log, if one is configured (records are a subscriber of events)."""
         if self.consent_log is None:
             return None
-        from ..records.log import ConsentRecorder, open_consent_log  # sqlite3 only when asked for
+        from ..records.log import open_consent_log  # sqlite3 only when asked for
+        from ..records.recorder import ConsentRecorder
 
         log = (
             open_consent_log(self.consent_log)

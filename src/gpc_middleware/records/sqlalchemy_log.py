@@ -2,9 +2,10 @@
 
 Imported only when :func:`gpc_middleware.records.log.open_consent_log` is given a URL other than
 ``sqlite:///``, so that importing :mod:`gpc_middleware.records.log` never imports SQLAlchemy
-(``pip install 'gpc-middleware[sqlalchemy]'`` installs it with psycopg 3).
+(``pip install 'gpc-middleware[sqlalchemy]'`` installs it with psycopg 3). It imports
+:mod:`gpc_middleware.records.record` only, never the module that opens it.
 
-The table and its indexes are those of :class:`~gpc_middleware.records.log.SqliteConsentLog`;
+The table and its indexes are those of :class:`~gpc_middleware.records.sqlite_log.SqliteConsentLog`;
 on SQLite the times are stored in the same text form, so either class reads the other's file.
 """
 
@@ -39,7 +40,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from gpc_middleware.records.log import (
+from gpc_middleware.records.record import (
     MAX_RECORD_ID_LENGTH,
     MAX_TEXT_LENGTH,
     TABLE_NAME,
