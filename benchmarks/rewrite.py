@@ -210,7 +210,7 @@ def run_tagstripper(page: bytes, chunk: int) -> tuple[int, int]:
 
 
 def run_regex_baseline(page: bytes, chunk: int) -> tuple[int, int]:
-    finder = RULES.candidate_re.finditer
+    finder = RULES.patterns.candidate_re.finditer
     n = 0
     for i in range(0, len(page), chunk):
         for _ in finder(page, i, i + chunk):

@@ -472,7 +472,7 @@ def test_consent_mode_inserted_before_kept_tag_once() -> None:
 def test_oversized_inline_script_without_signature_passes(caplog: pytest.LogCaptureFixture) -> None:
     rules = RewriteRules(max_element_bytes=1024)
     html = b"<p>a</p><script>" + b"x" * 5000 + b"</script>" + GA
-    with caplog.at_level(logging.WARNING, logger="gpc_middleware.enforcement.rewriter"):
+    with caplog.at_level(logging.WARNING, logger="gpc_middleware.rewriter"):
         out, events = run(rules, split(html, 100))
     assert out == b"<p>a</p><script>" + b"x" * 5000 + b"</script>"
     assert len(events) == 1
@@ -502,7 +502,7 @@ def test_held_element_is_bounded() -> None:
     out = b""
     for chunk in split(html, 256):
         out += stripper.feed(chunk)
-        assert len(stripper._buf) <= 1024 + 256
+        assert len(stripper._tokenizer._buf) <= 1024 + 256
     out += stripper.close()
     assert out == html
 
@@ -552,7 +552,7 @@ def test_property_never_raises_on_arbitrary_bytes(data: bytes, size: int) -> Non
     caplog_records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = caplog_records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("gpc_middleware.enforcement.rewriter")
+    logger = logging.getLogger("gpc_middleware.rewriter")
     logger.addHandler(handler)
     try:
         whole, _ = run(BASE_RULES, [data])

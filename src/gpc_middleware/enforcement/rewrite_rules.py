@@ -1,0 +1,133 @@
+"""``RewriteRules``: what the rewriter needs that does not depend on the visitor, built once.
+
+The catalog, the consent-manager attribute maps, the tokenizer's compiled patterns, and a
+bounded memo of decisions shared by the rewriters of successive responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from ..core.categories import CATEGORIES, Category, check_category
+from .catalog import TrackerCatalog
+from .tokenizer import ScanPatterns, Verdict
+
+#: The tags the tokenizer always stops at (marker tags of the catalog come on top).
+BASE_CANDIDATES: Final = ("script", "iframe", "img", "image", "link", "ins")
+_MEMO_LIMIT: Final = 4096  # entries per memo before it is started afresh
+
+_ORESTBIDA_NAMES: Final[Mapping[str, Category]] = {
+    "necessary": "essential",
+    "essential": "essential",
+    "functionality": "preference",
+    "functional": "preference",
+    "preferences": "preference",
+    "preference": "preference",
+    "analytics": "analytics",
+    "statistics": "analytics",
+    "performance": "analytics",
+    "ads": "targeting",
+    "advertising": "targeting",
+    "marketing": "targeting",
+    "targeting": "targeting",
+}
+
+#: Consent-manager attributes and the category each value stands for. Sites add their
+#: own names (orestbida category names, klaro service names) through
+#: :meth:`RewriteRules.with_consent_attributes`.
+DEFAULT_CONSENT_ATTRIBUTES: Final[Mapping[str, Mapping[str, Category]]] = {
+    # this package's own marker: category names, space-separated if several
+    "data-consent": {c: c for c in CATEGORIES},
+    # Cookiebot manual blocking (support.cookiebot.com/hc/en-us/articles/4405978132242);
+    # "ignore" = Cookiebot leaves the element alone: so do we.
+    "data-cookieconsent": {
+        "necessary": "essential",
+        "ignore": "essential",
+        "preferences": "preference",
+        "statistics": "analytics",
+        "marketing": "targeting",
+    },
+    # orestbida/cookieconsent v3 (data-category) and v2 (data-cookiecategory): the
+    # names are the site's own; these are the usual ones from its documentation.
+    "data-category": _ORESTBIDA_NAMES,
+    "data-cookiecategory": _ORESTBIDA_NAMES,
+    # klaro: data-name holds a service name; only the site knows its purposes.
+    "data-name": {},
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RewriteRules:
+    """Everything a :class:`~.rewriter.TagStripper` needs that does not depend on the visitor.
+
+    Build once (per site / policy) and share: it is immutable.
+    ``consent_attributes`` maps a consent-manager attribute to ``{value: category}``;
+    ``activate`` turns allowed inert consent-managed elements back on;
+    ``max_element_bytes`` bounds what one stripper holds back.
+    """
+
+    catalog: TrackerCatalog = field(default_factory=TrackerCatalog.default)
+    consent_attributes: Mapping[str, Mapping[str, Category]] = field(
+        default_factory=lambda: DEFAULT_CONSENT_ATTRIBUTES
+    )
+    activate: bool = True
+    max_element_bytes: int = 256 * 1024
+    # Derived once here, not per response: the tags the tokenizer stops at, and the
+    # marker tokens (class tokens, attribute names) whose presence needs a look.
+    patterns: ScanPatterns = field(init=False, repr=False, compare=False)
+    # Bounded memo of decisions, per (allowed categories, mode): by raw start tag and by
+    # inline script text. Pages repeat the same tags; sharing the memo between the
+    # rewriters of successive responses keeps small pages fast. Values are immutable.
+    _memo: dict[tuple[frozenset[str], str, str], dict[bytes, Verdict]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if self.max_element_bytes < 1024:
+            raise ValueError("max_element_bytes must be at least 1024")
+        checked: dict[str, dict[str, Category]] = {}
+        for attr, values in self.consent_attributes.items():
+            checked[attr.lower()] = {str(v): check_category(c) for v, c in values.items()}
+        object.__setattr__(self, "consent_attributes", checked)
+        tokens = {
+            (m.value if m.attribute == "class" else m.attribute).encode()
+            for m in self.catalog.markers
+            if m.tag is None
+        }
+        patterns = ScanPatterns(
+            {*BASE_CANDIDATES, *self.catalog.marker_tags},
+            tokens,
+            max_element_bytes=self.max_element_bytes,
+        )
+        object.__setattr__(self, "patterns", patterns)
+
+    def memo_for(self, allowed: frozenset[str], mode: str, kind: str) -> dict[bytes, Verdict]:
+        """The shared memo of ``kind`` ("tags" or "texts") for one visitor class and mode."""
+        key = (allowed, mode, kind)
+        memo = self._memo.get(key)
+        if memo is None or len(memo) >= _MEMO_LIMIT:
+            if len(self._memo) > 64:
+                self._memo.clear()
+            memo = self._memo[key] = {}
+        return memo
+
+    @classmethod
+    def default(cls) -> RewriteRules:
+        """Rules over the shipped catalog and the default consent-attribute maps."""
+        return cls()
+
+    def with_consent_attributes(
+        self, mapping: Mapping[str, Mapping[str, Category]]
+    ) -> RewriteRules:
+        """A copy whose consent maps are extended (per attribute, value by value)."""
+        merged = {a: dict(v) for a, v in self.consent_attributes.items()}
+        for attr, values in mapping.items():
+            merged.setdefault(attr.lower(), {}).update(values)
+        return RewriteRules(
+            catalog=self.catalog,
+            consent_attributes=merged,
+            activate=self.activate,
+            max_element_bytes=self.max_element_bytes,
+        )

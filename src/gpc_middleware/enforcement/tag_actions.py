@@ -1,0 +1,92 @@
+"""What bytes go out for a decided tag: inert start tags, activated ones, the Consent Mode snippet.
+
+Strip mode needs no bytes (the tokenizer drops the element). Neutralize mode keeps the
+element but makes its start tag do nothing until the widget activates it in the browser;
+an allowed element that a consent manager left inert is switched on here, on the server.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Final
+
+from ..core.categories import Category
+from .markup import StartTag, attr_item, rewrite_tag
+
+#: Google Consent Mode v2 consent types driven by each category.
+GOOGLE_CONSENT_TYPES: Final[Mapping[Category, tuple[str, ...]]] = {
+    "analytics": ("analytics_storage",),
+    "targeting": ("ad_storage", "ad_user_data", "ad_personalization"),
+    "preference": ("functionality_storage", "personalization_storage"),
+}
+
+
+def consent_mode_snippet(categories: Mapping[str, bool], nonce: str | None = None) -> bytes:
+    """An inline ``<script>`` setting Google Consent Mode v2 defaults from ``categories``.
+
+    Each consent type is ``"granted"`` when its category (see
+    :data:`GOOGLE_CONSENT_TYPES`) maps to True, else ``"denied"``; ``security_storage``
+    is always granted (it is essential). ``nonce`` (for a CSP ``script-src 'nonce-...'``)
+    is HTML-escaped into the tag. Give the result to
+    :class:`~gpc_middleware.enforcement.rewriter.TagStripper` as ``consent_mode_snippet``:
+    it is inserted before the page's first Google tag.
+    """
+    parts: list[str] = []
+    for category, types in GOOGLE_CONSENT_TYPES.items():
+        state = "granted" if categories.get(category, False) else "denied"
+        parts.extend(f"'{t}':'{state}'" for t in types)
+    parts.append("'security_storage':'granted'")
+    js = (
+        "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
+        "gtag('consent','default',{" + ",".join(parts) + "});"
+    )
+    attr = "" if nonce is None else f' nonce="{html.escape(nonce, quote=True)}"'
+    return f"<script{attr}>{js}</script>".encode("ascii", "xmlcharrefreplace")
+
+
+def with_nonce_of(snippet: bytes, tag: StartTag) -> bytes:
+    """``snippet`` (a ``<script ...>``) carrying ``tag``'s CSP nonce, unless it has one."""
+    span = tag.spans.get("nonce")
+    if span is not None and b"nonce" not in snippet.split(b">", 1)[0].lower():
+        nonce = tag.raw[span[3] : span[4]].replace(b'"', b"&quot;")
+        snippet = b'<script nonce="' + nonce + b'"' + snippet[len(b"<script") :]
+    return snippet
+
+
+def activated(tag: StartTag) -> bytes:
+    """The start tag of an allowed consent-managed element, switched on."""
+    attrs = tag.attrs
+    rename: dict[str, bytes] = {}
+    remove: list[str] = []
+    replace: dict[str, bytes] = {}
+    if tag.name == "script":
+        data_type = tag.spans.get("data-type")
+        value = b"" if data_type is None else tag.raw[data_type[2] : data_type[1]]
+        value = value.lstrip(b"\t\n\f\r =")
+        if value.strip(b"\"'"):
+            replace["type"] = b"type=" + value
+        else:
+            remove.append("type")
+    if "src" not in attrs:
+        for key in ("data-src", "data-cookieblock-src"):
+            if key in attrs:
+                rename[key] = b"src"
+                break
+    return rewrite_tag(tag, rename=rename, remove=remove, replace=replace)
+
+
+def neutralized(tag: StartTag, categories: frozenset[Category]) -> bytes:
+    """The start tag made inert, with ``data-consent`` naming what would enable it."""
+    ordered = " ".join(c for c in ("targeting", "analytics", "preference") if c in categories)
+    insert = b" " + attr_item("data-consent", ordered)
+    rename: dict[str, bytes] = {}
+    if tag.name == "script":
+        insert = b' type="text/plain"' + insert
+        rename["type"] = b"data-type"
+    elif tag.name == "link":
+        rename["href"] = b"data-href"
+    else:
+        rename["src"] = b"data-src"
+        rename["srcset"] = b"data-srcset"
+    return rewrite_tag(tag, insert=insert, rename=rename)

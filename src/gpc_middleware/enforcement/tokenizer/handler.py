@@ -1,0 +1,86 @@
+"""What the tokenizer asks of whoever decides about tags: the :class:`TagHandler` contract.
+
+The tokenizer finds candidate start tags and the extent of their elements; a handler
+(:class:`~gpc_middleware.enforcement.tag_decisions.TagDecider` in this package) says what
+to do with each as a :class:`Verdict`, and hears what was done. The contract is narrow
+and byte-oriented on purpose: a compiled tokenizer can implement the other side of it
+exactly, calling back only for a tag whose verdict is not cached.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Protocol
+
+from ..markup import StartTag
+
+#: Verdict actions
+KEEP: Final = 0  # pass the element through unchanged
+REMOVE: Final = 1  # drop the whole element (start tag to matching end, or just a void tag)
+REWRITE: Final = 2  # replace the start tag with ``Verdict.new_tag``; keep the rest
+CLASSIFY: Final = 3  # an inline script: hold its text, then ask :meth:`TagHandler.classify`
+
+
+class Verdict:
+    """What to do with one candidate start tag; cached by the tag's bytes, so immutable in use.
+
+    ``prefix``: insert :meth:`TagHandler.prefix` before this element (once per document).
+    ``watch``: while a prefix is pending, take the slow path for this tag even when kept,
+    because it may be where the prefix goes.
+    """
+
+    __slots__ = ("action", "new_tag", "prefix", "watch")
+
+    def __init__(
+        self, action: int, new_tag: bytes = b"", *, prefix: bool = False, watch: bool = False
+    ) -> None:
+        self.action = action
+        self.new_tag = new_tag
+        self.prefix = prefix
+        self.watch = watch or prefix
+
+
+class TagHandler(Protocol):
+    """The decisions side of the tokenizer (see the module docstring)."""
+
+    #: Verdicts by the raw bytes of a start tag; the tokenizer reads and fills it.
+    verdicts: dict[bytes, Verdict]
+    #: True while :meth:`prefix` still has bytes to give.
+    prefix_pending: bool
+
+    def decide(self, tag: StartTag) -> Verdict:
+        """The verdict for a candidate start tag not found in :attr:`verdicts`."""
+        ...
+
+    def is_marked_element(self, tag: StartTag) -> bool:
+        """Whether a tag that holds a marker token (see ``ScanPatterns``) is a candidate."""
+        ...
+
+    def wants_text(self, tag: StartTag, verdict: Verdict) -> bool:
+        """Whether to hold an inline script's text before acting on ``verdict``."""
+        ...
+
+    def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Verdict:
+        """The final verdict for an inline script from its text (``text`` may be cut at the bound)."""
+        ...
+
+    def prefix(self, tag: StartTag, in_context: bool) -> bytes:
+        """Bytes to insert before ``tag`` (``in_context``: inside noscript or template), or ``b""``."""
+        ...
+
+    def on_removed(
+        self, tag: StartTag, verdict: Verdict, start: int, end: int, in_template: bool
+    ) -> None:
+        """An element was dropped: bytes ``[start, end)`` of the input stream."""
+        ...
+
+    def on_rewritten(
+        self, tag: StartTag, verdict: Verdict, start: int, end: int, in_template: bool
+    ) -> None:
+        """A start tag (input bytes ``[start, end)``) was replaced by ``verdict.new_tag``."""
+        ...
+
+
+#: The verdict of every kept tag that needs nothing else (shared: verdicts are never mutated).
+KEEP_VERDICT: Final = Verdict(KEEP)
+#: The most verdicts the tokenizer adds to a handler's cache.
+VERDICT_CACHE_LIMIT: Final = 4096

@@ -1,0 +1,308 @@
+"""The text state: find the next ``<`` that can matter, skip everything else in one slice.
+
+How it works
+------------
+One compiled regex (:attr:`ScanPatterns.candidate_re`) finds the next ``<`` that can
+matter: a comment or ``<!...>``/``<?...>``, a candidate start tag, a raw-text element
+whose content must be skipped, ``noscript``/``template`` boundaries, or any tag with an
+upper-case letter. Everything between such positions is copied to the output as one
+slice: ordinary content is never looked at byte by byte in Python. A ``<`` may sit in an
+attribute value of a tag the regex does not look at (``<div data-x='<script ...>'>``):
+:meth:`TextStates._containing` tells markup from text, cheaply in the usual case and
+by exact tokenising otherwise. Marker tokens (``class="adsbygoogle"``) can sit on any
+element; their positions are collected once per feed with ``bytes.find`` and only there
+is the enclosing tag parsed.
+"""
+
+from __future__ import annotations
+
+from ..markup import (
+    BOGUS_RE,
+    COMMENT_END_RE,
+    END_TAG_RE,
+    GT_RE,
+    NEVER_RE,
+    QUOTES_BALANCED_RE,
+    RAW_END_RES,
+    SCRIPT_RES,
+    START_TAG_RE,
+    WALK_RE,
+    StartTag,
+    tag_name,
+)
+from .base import AFTER_TEXT, CHANGED, EMIT, WAIT, TokenizerBase
+from .handler import KEEP
+
+
+class TextStates(TokenizerBase):
+    """Scanning text outside any element being held or skipped."""
+
+    __slots__ = ()
+
+    # -- text -----------------------------------------------------------------------
+
+    def _text(self, final: bool) -> bool:
+        """Scan text; return False when more input is needed, True on a state change.
+
+        The loop handles the frequent cases in place -- a candidate kept unchanged
+        (including the body of a kept script, iframe or raw-text element when its end
+        is in the buffer), a comment -- and hands everything else to the state machine.
+        """
+        buf = self._buf
+        n = len(buf)
+        pos = self._pos
+        in_ctx = bool(self._noscript or self._template)
+        fast = self.patterns.candidate_ctx_re if in_ctx else self.patterns.candidate_re
+        search = fast.search
+        verdicts = self._verdicts
+        interesting = self._interesting
+        has_markers = bool(self._marker_tokens)
+        prefix_pending = self.handler.prefix_pending
+        m = search(buf, pos)
+        while True:
+            if m is not None and m.start() < pos:
+                m = search(buf, pos)
+            p = m.start() if m is not None else n
+            if has_markers:
+                t = self._next_marker(pos, p)
+                if t < p:
+                    resume = self._marker_at(pos, t, final)
+                    if resume == WAIT:
+                        return False
+                    if resume == CHANGED:
+                        return True
+                    pos = resume
+                    continue
+            if m is None:
+                self._pos = n if final else self._text_tail(pos, n)
+                return False
+            # Is this "<" really markup? It may sit in an attribute value of a tag the
+            # fast regex does not look at (<div data-x='<script ...>'>).
+            c = self._containing(pos, p)
+            if c != -1:
+                end = self._construct_end(c)
+                if end == -1:
+                    self._pos = n if final else c
+                    return False
+                pos = end
+                continue
+            second = buf[p + 1] if p + 1 < n else -1
+            if second == 0x21:  # "<!"
+                if buf.startswith(b"<!--", p):
+                    e = COMMENT_END_RE.search(buf, p + 2)
+                    if e is not None:
+                        pos = e.end()
+                        continue
+                    self._enter_raw(COMMENT_END_RE, p + 2, 3, AFTER_TEXT, EMIT)
+                    return True
+                if n - p < 4 and not final:  # "<!" or "<!-" might become "<!--"
+                    self._pos = p
+                    return False
+                self._enter_raw(GT_RE, p + 2, 0, AFTER_TEXT, EMIT)
+                return True
+            if second == 0x3F:  # "<?": bogus comment
+                self._enter_raw(GT_RE, p + 2, 0, AFTER_TEXT, EMIT)
+                return True
+            if second == 0x2F:  # "</": end tag (only looked for inside noscript/template)
+                em = END_TAG_RE.match(buf, p)
+                if em is None:
+                    self._pos = n if final else p
+                    return False
+                name = tag_name(em.group())
+                if name == "noscript":
+                    self._noscript = max(0, self._noscript - 1)
+                elif name == "template":
+                    self._template = max(0, self._template - 1)
+                pos = em.end()
+                if in_ctx and not (self._noscript or self._template):
+                    in_ctx = False
+                    search = self.patterns.candidate_re.search
+                m = search(buf, pos)
+                continue
+            tm = START_TAG_RE.match(buf, p)
+            if tm is None:
+                # unfinished tag (end of input: pass it through)
+                self._pos = n if final else p
+                return False
+            name = tm.group(1).decode("latin-1").lower()
+            if name not in interesting:  # an upper-case tag: ordinary unless a marker
+                end = tm.end()
+                if has_markers and self._next_marker(p, end) < end:
+                    tag = StartTag.from_match(tm)
+                    if self.handler.is_marked_element(tag):
+                        self._start_tag(p, tm, name, tag)
+                        return True
+                pos = end
+                continue
+            if name == "noscript" or name == "template":
+                if name == "noscript":
+                    self._noscript += 1
+                else:
+                    self._template += 1
+                if not in_ctx:
+                    in_ctx = True
+                    search = self.patterns.candidate_ctx_re.search
+                pos = tm.end()
+                m = search(buf, pos)
+                continue
+            verdict = verdicts.get(tm.group())
+            if (
+                verdict is not None
+                and verdict.action == KEEP
+                and not (prefix_pending and verdict.watch)
+            ):
+                # Kept unchanged: skip it, and the body of a raw-text element if its
+                # end tag is already here (else the state machine takes over).
+                end = tm.end()
+                if name == "script":
+                    e = SCRIPT_RES[0].search(buf, end)
+                    if e is not None and buf[e.start() + 1] == 0x2F:
+                        et = END_TAG_RE.match(buf, e.start())
+                        if et is not None:
+                            pos = et.end()
+                            continue
+                    self._enter_script(end, EMIT, AFTER_TEXT)
+                    return True
+                raw_end = RAW_END_RES.get(name)
+                if raw_end is not None:
+                    e = raw_end.search(buf, end)
+                    if e is not None:
+                        et = END_TAG_RE.match(buf, e.start())
+                        if et is not None:
+                            pos = et.end()
+                            continue
+                    self._enter_raw(raw_end, end, len(name) + 2, AFTER_TEXT, EMIT, True)
+                    return True
+                if name == "plaintext":
+                    self._enter_raw(NEVER_RE, end, 0, AFTER_TEXT, EMIT)
+                    return True
+                pos = end
+                continue
+            self._start_tag(p, tm, name)
+            return True
+
+    def _containing(self, pos: int, x: int) -> int:
+        """-1 if ``x`` is in text context, else the start of the tag containing it.
+
+        ``pos`` is known to be in text context and no candidate "<" lies in between.
+        Decided cheaply in the usual case (the bytes before ``x`` back to the previous
+        ">" are plain text and that ">" closes a tag whose quotes balance), otherwise
+        by tokenising ``[pos, x)`` exactly.
+        """
+        buf = self._buf
+        g = buf.rfind(b">", pos, x)
+        if g == -1:
+            if buf.find(b"<", pos, x) == -1:
+                return -1
+        elif (
+            buf.find(b"<", g, x) == -1 and buf.find(b'"', g, x) == -1 and buf.find(b"'", g, x) == -1
+        ):
+            r = buf.rfind(b"<", pos, g)
+            if r == -1:
+                return -1
+            if (
+                buf.find(b'"', r, g) == -1 and buf.find(b"'", r, g) == -1
+            ) or QUOTES_BALANCED_RE.fullmatch(buf, r, g) is not None:
+                return -1
+        w = WALK_RE.match(buf, pos, x).end()  # type: ignore[union-attr]
+        return -1 if w >= x else w
+
+    def _construct_end(self, c: int) -> int:
+        """End of the tag, end tag or bogus comment starting at ``c``; -1 if unfinished."""
+        buf = self._buf
+        m = START_TAG_RE.match(buf, c) or END_TAG_RE.match(buf, c) or BOGUS_RE.match(buf, c)
+        if m is None:
+            if buf.startswith(b"<!--", c):
+                e = COMMENT_END_RE.search(buf, c + 2)
+                return -1 if e is None else e.end()
+            return -1
+        return m.end()
+
+    def _text_tail(self, pos: int, n: int) -> int:
+        """Where the surely final text ends: before a possibly unfinished construct."""
+        buf = self._buf
+        q = buf.rfind(b"<", pos)
+        if q == -1:
+            return n
+        c = self._containing(pos, q)
+        if c != -1:
+            return c if self._construct_end(c) == -1 else n
+        if q + 1 >= n:
+            return q
+        second = buf[q + 1]
+        if (0x41 <= second <= 0x5A) or (0x61 <= second <= 0x7A):
+            return q if START_TAG_RE.match(buf, q) is None else n
+        if second in (0x2F, 0x21, 0x3F):
+            return q if buf.find(b">", q) == -1 else n
+        return n
+
+    def _next_marker(self, pos: int, limit: int) -> int:
+        """Buffer index of the first marker token in ``[pos, limit)``, else ``limit``.
+
+        Token positions are collected once per feed (``bytes.find`` per token over the
+        new bytes) into a sorted list consumed from the front.
+        """
+        base = self._base
+        n = len(self._buf)
+        if self._marker_end != base + n:
+            self._collect_markers(n)
+        found = self._marker_positions
+        i = self._marker_i
+        while i < len(found) and found[i] < base + pos:
+            i += 1
+        self._marker_i = i
+        if i < len(found) and found[i] - base < limit:
+            return found[i] - base
+        return limit
+
+    def _collect_markers(self, n: int) -> None:
+        base = self._base
+        buf = self._buf
+        start = max(0, self._marker_until - base)
+        new: list[int] = []
+        for token in self._marker_tokens:
+            at = buf.find(token, start)
+            while at != -1:
+                new.append(base + at)
+                at = buf.find(token, at + 1)
+        found = self._marker_positions[self._marker_i :]
+        if new:
+            found = sorted(set(found).union(new))
+        self._marker_positions = found
+        self._marker_i = 0
+        # a token may straddle the end: search its possible start again next time
+        self._marker_until = base + max(start, n - self._marker_maxlen + 1)
+        self._marker_end = base + n
+
+    def _marker_at(self, pos: int, t: int, final: bool) -> int:
+        """Handle a marker token at ``t``; return where text scanning resumes.
+
+        Returns ``WAIT`` if the enclosing tag is unfinished, ``CHANGED`` if it was a
+        marker element (the state machine moved on).
+        """
+        buf = self._buf
+        skip = t + 1
+        q = buf.rfind(b"<", pos, t)
+        if q == -1:
+            return skip
+        c = self._containing(pos, q)
+        if c != -1:
+            q = c
+        tm = START_TAG_RE.match(buf, q)
+        if tm is None:
+            end = self._construct_end(q)
+            if end == -1 and not final:
+                self._pos = q
+                return WAIT
+            return skip if end == -1 or end <= t else end
+        if tm.end() <= t:
+            return skip
+        name = tm.group(1).decode("latin-1").lower()
+        tag = StartTag.from_match(tm)
+        if name in self._interesting or not self.handler.is_marked_element(tag):
+            # a candidate is handled by the fast regex; anything else is skipped whole
+            return q if name in self._interesting and c == -1 else tm.end()
+        self._start_tag(q, tm, name, tag)
+        return CHANGED
+
+    # -- start tags -----------------------------------------------------------------
