@@ -10,9 +10,9 @@ from itertools import combinations
 import pytest
 
 from gpc_middleware import ConsentPolicy
-from gpc_middleware.enforcement.response_filter import filter_response_start
 from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 from gpc_middleware.engine.consent_engine import ConsentEngine
+from gpc_middleware.engine.response_filter import filter_response_start
 
 from .apps import PAGES_DIR, TRACKED, page_chunks
 from .conftest import Client

@@ -12,10 +12,10 @@ from typing import Any
 from .core.events import ConsentEvent
 from .core.request import Headers, Request
 from .core.response import Response
-from .enforcement.response_filter import BodyFilter, filter_response_start
 from .engine.consent_endpoint import MAX_BODY_SIZE, Route
 from .engine.consent_engine import ConsentEngine, Verdict
 from .engine.policy import ConsentPolicy
+from .engine.response_filter import BodyFilter, filter_response_start
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

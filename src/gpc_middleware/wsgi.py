@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from .core.consent import Consent
 from .core.events import ConsentEvent
 from .core.request import Headers, Request
-from .enforcement.response_filter import BodyFilter, filter_response_start
 from .engine.consent_endpoint import MAX_BODY_SIZE
 from .engine.consent_engine import ConsentEngine
 from .engine.policy import ConsentPolicy
+from .engine.response_filter import BodyFilter, filter_response_start
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

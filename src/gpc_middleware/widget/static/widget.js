@@ -336,32 +336,63 @@
   // the page, and the same height is scroll padding for focus and anchor scrolling.
   // (CSSOM style changes are allowed under a Content-Security-Policy without
   // 'unsafe-inline'; only style attributes in markup are not.)
+  //
+  // A ResizeObserver alone is not enough: it reports only at the next rendering update,
+  // so after the banner changes height (a narrower window wraps its text, rotation,
+  // zoom) the reserved space is stale until then, and an element focused in between is
+  // scrolled to just above where the old, shorter banner ended: under the new one, and
+  // nothing scrolls it out again. So on every focus change the space is measured anew,
+  // synchronously, and whenever the space changes or focus moves, an element with focus
+  // that the banner covers is scrolled above it.
   function reserveBannerSpace() {
     const root = document.documentElement;
     const spacer = h("div", { class: "gpc-banner-space", "aria-hidden": "true" });
+    const fit = () => {
+      if (!banner) return;
+      const height = Math.ceil(banner.getBoundingClientRect().height) + "px";
+      if (spacer.style.getPropertyValue("height") !== height) spacer.style.setProperty("height", height);
+      if (root.style.getPropertyValue("scroll-padding-bottom") !== height) {
+        root.style.setProperty("scroll-padding-bottom", height);
+      }
+    };
+    const refit = () => {
+      fit();
+      revealFocus();
+    };
     bannerSpace = {
       spacer: spacer,
       padding: root.style.getPropertyValue("scroll-padding-bottom"),
       priority: root.style.getPropertyPriority("scroll-padding-bottom"),
       observer: null,
+      onFocus: refit,
     };
     document.body.appendChild(spacer);
-    const fit = () => {
-      if (!banner) return;
-      const height = Math.ceil(banner.getBoundingClientRect().height) + "px";
-      spacer.style.setProperty("height", height);
-      root.style.setProperty("scroll-padding-bottom", height);
-    };
     fit();
+    // Capture phase: runs right after the browser's own focus scrolling, before paint.
+    document.addEventListener("focusin", refit, true);
     if (window.ResizeObserver) {
-      bannerSpace.observer = new ResizeObserver(fit); // text wrapping, zoom, rotation
+      bannerSpace.observer = new ResizeObserver(refit); // text wrapping, zoom, rotation
       bannerSpace.observer.observe(banner);
     }
+  }
+
+  // Scrolls the element with keyboard focus above the banner if the banner covers any of it.
+  function revealFocus() {
+    const el = document.activeElement;
+    if (!banner || !el || el === document.body || el === document.documentElement) return;
+    if (!el.getBoundingClientRect || (el.closest && el.closest(".gpc-root"))) return;
+    const box = el.getBoundingClientRect();
+    if (!box.width && !box.height) return; // not rendered
+    // The banner's layout box (its slide-in transform aside): the bottom of the viewport.
+    const bottom = document.documentElement.clientHeight;
+    const top = bottom - banner.offsetHeight;
+    if (box.bottom > top && box.top < bottom) el.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   function releaseBannerSpace() {
     if (!bannerSpace) return;
     const root = document.documentElement;
+    document.removeEventListener("focusin", bannerSpace.onFocus, true);
     if (bannerSpace.observer) bannerSpace.observer.disconnect();
     if (bannerSpace.spacer.parentNode) bannerSpace.spacer.parentNode.removeChild(bannerSpace.spacer);
     if (bannerSpace.padding) {

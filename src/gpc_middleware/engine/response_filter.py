@@ -29,13 +29,13 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from .content_coding import Codec, codec_for
-from .cookie_filter import filter_set_cookies
-from .rewriter import RemovalEvent, TagStripper, consent_mode_snippet
+from ..enforcement.content_coding import Codec, codec_for
+from ..enforcement.cookie_filter import filter_set_cookies
+from ..enforcement.rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 
 if TYPE_CHECKING:
     from ..core.consent import Consent
-    from ..engine.policy import ConsentPolicy
+    from .policy import ConsentPolicy
 
 logger = logging.getLogger("gpc_middleware")
 
