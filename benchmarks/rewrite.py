@@ -324,6 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         "huge": (make_page(20_000_000), CHUNK),
     }
     names = args.only.split(",") if args.only else list(CONTENDERS)
+    unknown = [n for n in names if n not in CONTENDERS]
+    if unknown:
+        parser.error(f"unknown contender {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
     print(f"python {sys.version.split()[0]}; refused: {', '.join(sorted(REFUSED))}")
     header = f"{'page':<6} {'size':>9} {'contender':<16} {'MB/s':>8} {'vs lol-html':>11} {'removed':>8} {'peak mem':>10}"
     print(header)
