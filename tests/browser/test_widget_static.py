@@ -605,6 +605,8 @@ def test_banner_leaves_the_end_of_the_page_reachable(
     page = open_site(context, base, "?reload=false&tall=1")
     banner = page.locator(".gpc-banner")
     expect(banner).to_be_visible()
+    # Once it has slid in: a banner still moving up would hide less than it will.
+    banner.evaluate("(el) => Promise.all(el.getAnimations().map((a) => a.finished))")
     uncovered = """() => {
       const el = document.getElementById("last-link");
       const r = el.getBoundingClientRect();
@@ -626,6 +628,37 @@ def test_banner_leaves_the_end_of_the_page_reachable(
     page.wait_for_function(f"document.documentElement.scrollHeight < {height}")
     assert page.locator(".gpc-banner-space").count() == 0
     assert page.evaluate("document.documentElement.style.scrollPaddingBottom") == ""
+
+
+def test_focus_is_not_hidden_when_the_banner_grows_before_a_frame(
+    context: BrowserContext, server: tuple[str, ConsentEndpointDouble]
+) -> None:
+    # The banner grows and an element at the end of the page gets focus in one task, so no
+    # rendering update (and no ResizeObserver callback) comes between: as when a window is
+    # made narrower, or a phone rotated, just before focus moves. The focused element must
+    # still end up above the banner (WCAG 2.2 SC 2.4.11), at once, not a frame later.
+    base, _ = server
+    page = open_site(context, base, "?reload=false&tall=1")
+    banner = page.locator(".gpc-banner")
+    expect(banner).to_be_visible()
+    # Once it has slid in: a banner still moving up would hide less than it will.
+    banner.evaluate("(el) => Promise.all(el.getAnimations().map((a) => a.finished))")
+    state = page.evaluate(
+        """() => {
+          window.scrollTo(0, 0);
+          const banner = document.querySelector(".gpc-banner");
+          const before = banner.offsetHeight;
+          banner.querySelector(".gpc-text").style.paddingBottom = "300px";
+          const el = document.getElementById("last-link");
+          el.focus();
+          const r = el.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return {grown: banner.offsetHeight - before, focused: document.activeElement === el,
+                  uncovered: hit === el};
+        }"""
+    )
+    assert state["grown"] >= 300 and state["focused"], state
+    assert state["uncovered"], state
 
 
 def test_failed_save_keeps_the_banner_and_says_so(
