@@ -1,4 +1,5 @@
-"""``gpc-middleware check TARGET``: run the conformance checks against a URL or ``module:app``."""
+"""``gpc-middleware check TARGET``: run the conformance checks against a URL or ``module:app``;
+with ``--browser``, the browser audit (Chromium, three visits per page) instead."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import json
 import sys
 from typing import Any
 
+from ..conformance.browser_checks import BROWSER_CHECKS
+from ..conformance.browser_runner import AuditSetupError, BrowserAuditReport, run_browser_audit
 from ..conformance.checks import CHECKS
+from ..conformance.report import ConformanceReport
 from ..conformance.runner import run_checks
+
+ALL_CHECKS = list(dict.fromkeys([*CHECKS, *BROWSER_CHECKS]))
 
 
 def register(subparsers: Any) -> None:
@@ -18,8 +24,10 @@ def register(subparsers: Any) -> None:
         help="check a site or app for GPC and consent conformance",
         description=(
             "Run the GPC conformance checks against a live site (an http(s) URL) or an app "
-            "in this process (module:attribute, an ASGI or WSGI app). Exit status 0 only when "
-            "every applicable check passes."
+            "in this process (module:attribute, an ASGI or WSGI app). With --browser, audit it "
+            "in Chromium instead: each page without a signal, with GPC and after 'reject all', "
+            "recording every request and cookie (an app is served on 127.0.0.1 for it). Exit "
+            "status 0 only when every applicable check passes (with --strict: and none warns)."
         ),
     )
     parser.add_argument("target", help="https://example.org or package.module:app")
@@ -41,7 +49,30 @@ def register(subparsers: Any) -> None:
         "--endpoint", default="/_consent", help="the consent endpoint (default: %(default)s)"
     )
     parser.add_argument(
-        "--check", action="append", dest="checks", choices=list(CHECKS), help="run only this check"
+        "--check", action="append", dest="checks", choices=ALL_CHECKS, help="run only this check"
+    )
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="audit in Chromium: requests, cookies and signals (needs gpc-middleware[audit])",
+    )
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the browser audit as one HTML page (implies --browser)",
+    )
+    parser.add_argument(
+        "--offline-stub",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="answer third-party requests in the browser with empty stubs, so nothing but the "
+        "site is contacted (default: on; --no-offline-stub loads them for real)",
+    )
+    parser.add_argument(
+        "--chromium", metavar="PATH", help="the Chromium to launch (default: Debian's)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="a check that warns fails the run too"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(
@@ -84,15 +115,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r\x1b[2K… {step}", end="", file=sys.stderr, flush=True)
 
     try:
-        report = run_checks(
-            target,
-            pages=args.pages,
-            crawl_limit=args.crawl,
-            endpoint=args.endpoint,
-            checks=args.checks,
-            progress=progress,
-        )
-    except (ValueError, TypeError, OSError) as exc:
+        report = _report(args, target, progress)
+    except (ValueError, TypeError, OSError, AuditSetupError) as exc:
         print(f"\ngpc-middleware check: {exc}", file=sys.stderr)
         return 2
     if interactive and not args.json:
@@ -102,4 +126,32 @@ def run(args: argparse.Namespace) -> int:
     else:
         color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
         print(report.format(color=color, verbose=args.verbose))
-    return 0 if report.ok else 1
+    if args.html and isinstance(report, BrowserAuditReport):
+        print(f"HTML report: {report.write_html(args.html)}", file=sys.stderr)
+    return 0 if report.ok and not (args.strict and report.warnings) else 1
+
+
+def _report(args: argparse.Namespace, target: Any, progress: Any) -> ConformanceReport:
+    if not (args.browser or args.html):
+        only_in_browser = [c for c in args.checks or () if c not in CHECKS]
+        if only_in_browser:
+            raise ValueError(f"{', '.join(only_in_browser)}: a browser check, add --browser")
+        return run_checks(
+            target,
+            pages=args.pages,
+            crawl_limit=args.crawl,
+            endpoint=args.endpoint,
+            checks=args.checks,
+            progress=progress,
+        )
+    return run_browser_audit(
+        target,
+        pages=args.pages,
+        crawl_limit=args.crawl,
+        endpoint=args.endpoint,
+        checks=args.checks,
+        offline_stub=args.offline_stub,
+        screenshots=bool(args.html),
+        chromium=args.chromium,
+        progress=progress,
+    )

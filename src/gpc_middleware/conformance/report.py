@@ -1,6 +1,11 @@
 """The outcome of a conformance run: one :class:`CheckResult` per check, gathered in a
 :class:`ConformanceReport` that renders as a terminal table or as JSON, and fails a test through
 :meth:`ConformanceReport.assert_ok`.
+
+A check says ``warn`` when it found something a person must review (a third-party host the
+catalog does not know, a notice the regulations say a site *should* show): not a pass, and
+not a failure either unless the caller asks for strictness (``assert_ok(strict=True)``,
+``gpc-middleware check --strict``).
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Status = Literal["pass", "fail", "n/a"]
+Status = Literal["pass", "warn", "fail", "n/a"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +55,20 @@ class ConformanceReport:
     def failures(self) -> tuple[CheckResult, ...]:
         return tuple(result for result in self.results if result.status == "fail")
 
+    @property
+    def warnings(self) -> tuple[CheckResult, ...]:
+        return tuple(result for result in self.results if result.status == "warn")
+
     def result(self, check: str) -> CheckResult:
         for result in self.results:
             if result.check == check:
                 return result
         raise KeyError(check)
 
-    def assert_ok(self) -> ConformanceReport:
-        """Raise :class:`ConformanceError` naming every failed check; return ``self`` otherwise."""
-        if not self.ok:
+    def assert_ok(self, *, strict: bool = False) -> ConformanceReport:
+        """Raise :class:`ConformanceError` naming every failed check (``strict``: and every
+        warning); return ``self`` otherwise."""
+        if not self.ok or (strict and self.warnings):
             raise ConformanceError("\n" + self.format(verbose=True))
         return self
 
@@ -81,16 +91,18 @@ class ConformanceReport:
         for result in self.results:
             status = {
                 "pass": paint("PASS", "32"),
+                "warn": paint("WARN", "35"),
                 "fail": paint("FAIL", "31"),
                 "n/a": paint("N/A ", "33"),
             }[result.status]
             lines.append(f"  {status}  {result.check:<{width}}  {result.summary}")
-            if verbose or result.status == "fail":
+            if verbose or result.status in ("fail", "warn"):
                 lines.extend(f"        {paint('·', '2')} {item}" for item in result.evidence)
         passed = sum(r.status == "pass" for r in self.results)
         failed = sum(r.status == "fail" for r in self.results)
         skipped = sum(r.status == "n/a" for r in self.results)
-        lines += ["", f"{passed} passed, {failed} failed, {skipped} not applicable"]
+        warned = f", {len(self.warnings)} to review" if self.warnings else ""
+        lines += ["", f"{passed} passed, {failed} failed, {skipped} not applicable{warned}"]
         return "\n".join(lines)
 
 
