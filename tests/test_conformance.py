@@ -245,3 +245,24 @@ def test_pytest_plugin(pytester: pytest.Pytester, live_site: str) -> None:
     result.assert_outcomes(passed=1)
     result = pytester.runpytest_subprocess("--gpc-url", live_site, "-k", "gpc_conformance")
     result.assert_outcomes(passed=1)
+
+
+def plain_wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [b"<!doctype html><title>t</title><p>hello</p>"]
+
+
+@pytest.mark.parametrize(
+    ("target", "named"),
+    [
+        pytest.param(plain_wsgi_app, f"{__name__}.plain_wsgi_app", id="function"),
+        pytest.param(
+            GPCWSGIMiddleware(plain_wsgi_app, policy=ConsentPolicy(secret_key=SECRET)),
+            "gpc_middleware.wsgi.GPCWSGIMiddleware",
+            id="instance",
+        ),
+    ],
+)
+def test_report_names_what_it_checked(target: Any, named: str) -> None:
+    # A plain function app names itself, not "builtins.function".
+    assert run_checks(target).target == named

@@ -26,7 +26,7 @@ from .checks import check_gpc_json
 from .context import Context
 from .crawl import crawl
 from .loopback import serve_on_loopback
-from .report import CheckResult, ConformanceReport
+from .report import CheckResult, ConformanceReport, describe_target
 from .transports import HTTPTransport
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def run_browser_audit(
     )
     if isinstance(target, str):
         return plan.run(target, target)
-    label = f"{type(target).__module__}.{type(target).__qualname__}"
+    label = describe_target(target)
     try:
         with serve_on_loopback(target) as url:
             return plan.run(url, f"{label} (served at {url})")

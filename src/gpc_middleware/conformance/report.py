@@ -110,3 +110,16 @@ def _painter(color: bool) -> Callable[[str, str], str]:
     if not color:
         return lambda text, code: text
     return lambda text, code: f"\x1b[{code}m{text}\x1b[0m"
+
+
+def describe_target(target: object) -> str:
+    """How a report names what it checked: a URL as it is, an app by its own qualified name.
+
+    A function or class names itself (``myproject.app.application``); an instance its class.
+    """
+    if isinstance(target, str):
+        return target
+    own_name = getattr(target, "__qualname__", None)
+    if isinstance(own_name, str) and isinstance(getattr(target, "__module__", None), str):
+        return f"{target.__module__}.{own_name}"
+    return f"{type(target).__module__}.{type(target).__qualname__}"

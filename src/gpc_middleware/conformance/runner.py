@@ -10,7 +10,7 @@ from ..enforcement.rewriter import RewriteRules
 from .checks import CHECKS
 from .context import Context
 from .crawl import crawl
-from .report import CheckResult, ConformanceReport
+from .report import CheckResult, ConformanceReport, describe_target
 from .transports import transport_for
 
 
@@ -55,9 +55,4 @@ def run_checks(
             results.append(
                 CheckResult(name, "fail", f"the check could not run: {type(exc).__name__}: {exc}")
             )
-    label = (
-        target
-        if isinstance(target, str)
-        else f"{type(target).__module__}.{type(target).__qualname__}"
-    )
-    return ConformanceReport(label, found, tuple(results))
+    return ConformanceReport(describe_target(target), found, tuple(results))
