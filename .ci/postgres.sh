@@ -12,8 +12,10 @@
 # /tmp/gpc-middleware-postgres), listens on 127.0.0.1 only, on a free port, and
 # authenticates TCP clients with a password (scram-sha-256).
 #
-# GPC_TEST_POSTGRES_CTL names a small script taking `stop` or `start`: the tests use it
-# to stop the server and bring it back while records are queued.
+# GPC_TEST_POSTGRES_CTL names a small script taking `start`, `stop` or `status`, and
+# `freeze` / `thaw`, which stop and continue the postmaster and all its children with
+# SIGSTOP / SIGCONT (a server that accepts connections but never answers): the tests use it
+# to take the server away and bring it back while records are queued.
 
 _gpc_pg_setup() (
     set -euo pipefail
@@ -101,7 +103,19 @@ case "\${1:-}" in
     start) $( [[ "$owner" == postgres ]] && printf 'runuser -u postgres -- ' )"$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start >/dev/null ;;
     stop) $( [[ "$owner" == postgres ]] && printf 'runuser -u postgres -- ' )"$bindir/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ;;
     status) $( [[ "$owner" == postgres ]] && printf 'runuser -u postgres -- ' )"$bindir/pg_ctl" -D "$data" status >/dev/null ;;
-    *) echo "usage: \$0 start|stop|status" >&2; exit 2 ;;
+    freeze|thaw)
+        # The postmaster (first line of postmaster.pid) and its children, by pid: frozen
+        # first so that it forks nothing new; each child is found by its parent in /proc.
+        signal=STOP; [[ "\$1" == thaw ]] && signal=CONT
+        postmaster="\$(head -n 1 "$data/postmaster.pid")"
+        pids=("\$postmaster")
+        for stat in /proc/[0-9]*/stat; do
+            line="\$(cat "\$stat" 2>/dev/null)" || continue
+            fields=(\${line##*) })  # after "pid (command) ": state, parent pid, ...
+            [[ "\${fields[1]:-}" == "\$postmaster" ]] && pids+=("\$(basename "\$(dirname "\$stat")")")
+        done
+        kill -s "\$signal" "\${pids[@]}" ;;
+    *) echo "usage: \$0 start|stop|status|freeze|thaw" >&2; exit 2 ;;
 esac
 EOF
     chmod 755 "$ctl"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,8 +14,11 @@ from typing import Any
 import pytest
 
 from gpc_middleware.core.events import ConsentEvent
-from gpc_middleware.records.log import ConsentLog
+from gpc_middleware.records.log import ConsentLog, open_consent_log
+from gpc_middleware.records.losses import LossRecord, LossStore
 from gpc_middleware.records.record import ConsentRecord
+from gpc_middleware.records.recorder import ConsentRecorder
+from gpc_middleware.records.summary import LogSummary
 
 POSTGRES_URL = os.environ.get("GPC_TEST_POSTGRES_URL")
 POSTGRES_CTL = os.environ.get("GPC_TEST_POSTGRES_CTL")
@@ -21,6 +26,10 @@ NO_POSTGRES = (
     "GPC_TEST_POSTGRES_URL is not set: run `source .ci/postgres.sh` first to test on PostgreSQL"
 )
 requires_postgres = pytest.mark.skipif(POSTGRES_URL is None, reason=NO_POSTGRES)
+requires_postgres_ctl = pytest.mark.skipif(
+    POSTGRES_URL is None or POSTGRES_CTL is None,
+    reason="GPC_TEST_POSTGRES_CTL is not set: source .ci/postgres.sh",
+)
 
 T0 = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
@@ -55,6 +64,57 @@ def make_record(n: int = 0, **changes: Any) -> ConsentRecord:
     }
     values.update(changes)
     return ConsentRecord.from_event(make_event(**values), record_id=f"{n:032x}")
+
+
+def empty_postgres() -> str:
+    """The test server's URL, with no records and no losses table (as an older version
+    left it)."""
+    assert POSTGRES_URL is not None
+    log = open_consent_log(POSTGRES_URL)
+    try:
+        log.purge(FAR_FUTURE)
+        with log.engine.begin() as connection:  # type: ignore[attr-defined]
+            connection.exec_driver_sql("DROP TABLE IF EXISTS gpc_consent_losses")
+    finally:
+        log.close()
+    return POSTGRES_URL
+
+
+def postgres_ctl(action: str) -> None:
+    """Run the test server's control script: start, stop, freeze or thaw."""
+    assert POSTGRES_CTL is not None
+    subprocess.run([POSTGRES_CTL, action], check=True, timeout=120)
+
+
+@contextlib.contextmanager
+def postgres_away(away: str, back: str) -> Iterator[None]:
+    """The server taken away (``stop`` or ``freeze``) for the block, always brought back
+    (``start`` or ``thaw``), so that later tests still have it."""
+    postgres_ctl(away)
+    try:
+        yield
+    finally:
+        postgres_ctl(back)
+
+
+def recorder_for(log: ConsentLog, **settings: Any) -> ConsentRecorder:
+    """A recorder with short retries and linger, for tests."""
+    settings.setdefault("retry_initial", 0.01)
+    settings.setdefault("retry_max", 0.2)
+    settings.setdefault("linger", 0.01)
+    return ConsentRecorder(log, **settings)
+
+
+def events(n: int, start: int = 0) -> list[ConsentEvent]:
+    """Events ``c-start`` .. ``c-(start + n - 1)``, a second apart."""
+    return [
+        make_event(consent_id=f"c-{i}", time=T0 + timedelta(seconds=i))
+        for i in range(start, start + n)
+    ]
+
+
+def consent_ids(log: ConsentLog) -> list[str]:
+    return [record.consent_id for record in log.export()]
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
@@ -99,6 +159,15 @@ class FaultyLog:
 
     def purge(self, older_than: datetime) -> int:
         return self.inner.purge(older_than)
+
+    def write_losses(self, losses: Sequence[LossRecord]) -> None:
+        if self.down.is_set():
+            raise DatabaseDown("server closed the connection unexpectedly")
+        assert isinstance(self.inner, LossStore)
+        self.inner.write_losses(losses)
+
+    def summary(self) -> LogSummary:
+        return self.inner.summary()  # type: ignore[attr-defined, no-any-return]
 
     def close(self) -> None:
         self.closed = True

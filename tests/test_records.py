@@ -1,7 +1,7 @@
 """Proof of consent: records, the logs (SQLite, SQLAlchemy on SQLite, PostgreSQL), the recorder.
 
-The PostgreSQL cases run when ``GPC_TEST_POSTGRES_URL`` is set (``source .ci/postgres.sh``);
-the stop-and-restart case also needs ``GPC_TEST_POSTGRES_CTL``, which that script sets.
+The PostgreSQL cases run when ``GPC_TEST_POSTGRES_URL`` is set (``source .ci/postgres.sh``).
+Servers and files that go away under the writer: ``test_records_faults.py``.
 """
 
 from __future__ import annotations
@@ -36,15 +36,17 @@ from gpc_middleware.records.sqlite_log import SqliteConsentLog
 from .records_support import (
     FAR_FUTURE,
     NO_POSTGRES,
-    POSTGRES_CTL,
     POSTGRES_URL,
     T0,
     DatabaseDown,
     FaultyLog,
     GatedLog,
+    consent_ids,
+    empty_postgres,
+    events,
     make_event,
     make_record,
-    requires_postgres,
+    recorder_for,
     wait_until,
 )
 
@@ -65,17 +67,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+pysqlite:///{tmp_path}/consents.db"
     if POSTGRES_URL is None:
         pytest.skip(NO_POSTGRES)
-    return _empty_postgres()
-
-
-def _empty_postgres() -> str:
-    assert POSTGRES_URL is not None
-    log = open_consent_log(POSTGRES_URL)
-    try:
-        log.purge(FAR_FUTURE)
-    finally:
-        log.close()
-    return POSTGRES_URL
+    return empty_postgres()
 
 
 @pytest.fixture
@@ -441,7 +433,7 @@ def test_closed_sqlite_log_refuses_export(sqlite_url: str) -> None:
 
 def test_portable_insert_skips_stored_ids(tmp_path: Path) -> None:
     # The path for databases without ON CONFLICT, run here on SQLite.
-    from gpc_middleware.records.sqlalchemy_log import _insert_new_portably
+    from gpc_middleware.records.sqlalchemy_tables import _insert_new_portably
 
     log = open_consent_log(f"sqlite+pysqlite:///{tmp_path}/p.db")
     log.write([make_record(0)])
@@ -457,7 +449,7 @@ def test_times_on_a_backend_without_time_zones() -> None:
     # MySQL-like backends store naive UTC; what comes back is taken as UTC.
     from sqlalchemy.dialects import mysql
 
-    from gpc_middleware.records.sqlalchemy_log import _UTCDateTime
+    from gpc_middleware.records.sqlalchemy_tables import _UTCDateTime
 
     dialect = mysql.dialect()
     column_type = _UTCDateTime()
@@ -551,24 +543,6 @@ def test_importing_records_does_not_import_sqlalchemy() -> None:
 # --------------------------------------------------------------------------------------
 # ConsentRecorder
 # --------------------------------------------------------------------------------------
-
-
-def recorder_for(log: ConsentLog, **settings: Any) -> ConsentRecorder:
-    settings.setdefault("retry_initial", 0.01)
-    settings.setdefault("retry_max", 0.2)
-    settings.setdefault("linger", 0.01)
-    return ConsentRecorder(log, **settings)
-
-
-def events(n: int, start: int = 0) -> list[Any]:
-    return [
-        make_event(consent_id=f"c-{i}", time=T0 + timedelta(seconds=i))
-        for i in range(start, start + n)
-    ]
-
-
-def consent_ids(log: ConsentLog) -> list[str]:
-    return [record.consent_id for record in log.export()]
 
 
 def test_recorder_writes_what_it_is_called_with(log: ConsentLog) -> None:
@@ -743,36 +717,6 @@ def test_sqlite_locked_by_another_process_then_released(tmp_path: Path) -> None:
     assert recorder.close()
 
 
-@requires_postgres
-@pytest.mark.skipif(
-    POSTGRES_CTL is None, reason="GPC_TEST_POSTGRES_CTL is not set: source .ci/postgres.sh"
-)
-def test_postgresql_server_stopped_and_restarted() -> None:
-    assert POSTGRES_CTL is not None
-    url = _empty_postgres()
-    log = open_consent_log(url)
-    recorder = recorder_for(log, maxsize=500, batch_size=50, retry_max=0.5)
-    for event in events(10):
-        recorder(event)
-    assert recorder.flush(timeout=30)  # pooled connections now exist
-    subprocess.run([POSTGRES_CTL, "stop"], check=True)
-    try:
-        for event in events(505, start=10):  # 5 over the bound of 500 pending
-            recorder(event)
-        wait_until(lambda: recorder.stats.errors >= 2, what="writes to a stopped server")
-        stats = recorder.stats
-        assert (stats.accepted, stats.written, stats.dropped) == (510, 10, 5)
-    finally:
-        subprocess.run([POSTGRES_CTL, "start"], check=True)
-    assert recorder.flush(timeout=60)
-    assert recorder.close()
-    reopened = open_consent_log(url)
-    stored = list(reopened.export())
-    reopened.close()
-    assert [record.consent_id for record in stored] == [f"c-{i}" for i in range(510)]
-    assert len({record.record_id for record in stored}) == 510
-
-
 def test_close_writes_what_was_acknowledged(sqlite_url: str) -> None:
     log = open_consent_log(sqlite_url)
     recorder = ConsentRecorder(log, linger=60)  # the writer would wait a minute
@@ -902,7 +846,7 @@ def test_writer_restarts_after_a_crash_and_keeps_its_batch(
     recorder = recorder_for(crashing)
     for event in events(3):
         recorder(event)
-    wait_until(lambda: not recorder._writer_running, what="the writer to stop")
+    wait_until(lambda: not recorder.writer_running, what="the writer to stop")
     assert any(r.levelno == logging.CRITICAL for r in caplog.records)
     recorder(make_event(consent_id="next", time=T0 + timedelta(minutes=1)))  # a new writer
     assert recorder.flush(timeout=20)
@@ -921,6 +865,7 @@ def test_writer_restarts_after_a_crash_and_keeps_its_batch(
         pytest.param({"retry_initial": 0}, id="retry_initial"),
         pytest.param({"retry_initial": 5, "retry_max": 1}, id="retry_max"),
         pytest.param({"shutdown_timeout": -1}, id="shutdown_timeout"),
+        pytest.param({"loss_report_interval": 0}, id="loss_report_interval"),
     ],
 )
 def test_recorder_settings_are_validated(settings: dict[str, Any]) -> None:

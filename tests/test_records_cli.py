@@ -1,7 +1,9 @@
-"""``gpc-middleware records export|purge``: in process through ``main``; the installed command."""
+"""``gpc-middleware records export|purge|stats``: in process through ``main``; the installed
+command."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -14,9 +16,10 @@ import pytest
 
 from gpc_middleware.__main__ import main
 from gpc_middleware.records.log import open_consent_log
+from gpc_middleware.records.losses import LossRecord
 from gpc_middleware.records.record import DEFAULT_RETENTION, ConsentRecord
 
-from .records_support import FAR_FUTURE, POSTGRES_URL, make_record, requires_postgres
+from .records_support import T0, empty_postgres, make_record, requires_postgres
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -133,7 +136,7 @@ def test_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> No
     assert "usage: gpc-middleware records" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("action", ["export", "purge"])
+@pytest.mark.parametrize("action", ["export", "purge", "stats"])
 def test_bad_url(action: str, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["records", action, "--db", "postgres-without-scheme"]
     if action == "export":
@@ -154,16 +157,96 @@ def test_records_without_an_action_prints_help(capsys: pytest.CaptureFixture[str
 
 
 @requires_postgres
-def test_export_and_purge_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
-    assert POSTGRES_URL is not None
-    log = open_consent_log(POSTGRES_URL)
-    log.purge(FAR_FUTURE)
+def test_export_stats_and_purge_on_postgresql(capsys: pytest.CaptureFixture[str]) -> None:
+    url = empty_postgres()
+    log = open_consent_log(url)
     log.write([make_record(n) for n in range(4)])
+    log.write_losses([LOSS])
     log.close()
-    assert main(["records", "export", "--db", POSTGRES_URL, "--since", "2026-01-15"]) == 0
+    assert main(["records", "export", "--db", url, "--since", "2026-01-15"]) == 0
     assert lines_of(capsys.readouterr().out) == [make_record(n) for n in range(4)]
-    assert main(["records", "purge", "--db", POSTGRES_URL, "--older-than", "1"]) == 0
+    assert main(["records", "stats", "--db", url, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["records"], stats["events_lost"]) == (4, 12)
+    assert main(["records", "purge", "--db", url, "--older-than", "1"]) == 0
     assert capsys.readouterr().out.startswith("purged 4 consent records")
+
+
+LOSS = LossRecord(
+    loss_id="f" * 32,
+    reason="queue-full",
+    first_lost=T0,
+    last_lost=T0 + timedelta(minutes=3),
+    events=12,
+)
+
+
+def test_stats_prints_records_by_kind_and_losses(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = open_consent_log(url)
+    log.write([make_record(100, kind="gpc", time=T0 + timedelta(hours=1))])
+    log.write_losses([LOSS])
+    log.close()
+    assert main(["records", "stats", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "consent records: 10",
+        "  choice                  9  oldest 2026-01-15T12:00:00+00:00  "
+        "newest 2026-01-15T12:08:00+00:00",
+        "  gpc                     1  oldest 2026-01-15T13:00:00+00:00  "
+        "newest 2026-01-15T13:00:00+00:00",
+        "consent events lost: 12",
+        "  queue-full             12  first 2026-01-15T12:00:00+00:00  "
+        "last 2026-01-15T12:03:00+00:00  (1 windows)",
+        "latest losses:",
+        "  2026-01-15T12:00:00+00:00 to 2026-01-15T12:03:00+00:00  12 queue-full",
+    ]
+
+
+def test_stats_as_json(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    log = open_consent_log(url)
+    log.write_losses([LOSS])
+    log.close()
+    assert main(["records", "stats", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "records": 9,
+        "kinds": {
+            "choice": {
+                "records": 9,
+                "oldest": "2026-01-15T12:00:00.000000+00:00",
+                "newest": "2026-01-15T12:08:00.000000+00:00",
+            }
+        },
+        "oldest": "2026-01-15T12:00:00.000000+00:00",
+        "newest": "2026-01-15T12:08:00.000000+00:00",
+        "events_lost": 12,
+        "losses": {
+            "queue-full": {
+                "events": 12,
+                "windows": 1,
+                "first_lost": "2026-01-15T12:00:00.000000+00:00",
+                "last_lost": "2026-01-15T12:03:00.000000+00:00",
+            }
+        },
+        "recent_losses": [LOSS.to_json()],
+    }
+
+
+def test_stats_of_a_log_that_kept_no_losses(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # A log written before losses were kept has no losses table: nothing lost on record.
+    assert main(["records", "stats", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "consent records: 9" in out and "consent events lost: 0" in out
+    assert "latest losses" not in out
+
+
+def test_stats_of_a_file_that_is_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "not-a-database.db"
+    bad.write_bytes(b"this is not a SQLite file" * 100)
+    assert main(["records", "stats", "--db", f"sqlite:///{bad}"]) == 1
+    assert "stats failed" in capsys.readouterr().err
 
 
 def test_installed_command(url: str, tmp_path: Path) -> None:

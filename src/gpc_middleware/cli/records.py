@@ -1,9 +1,12 @@
-"""``gpc-middleware records``: export and purge the consent log.
+"""``gpc-middleware records``: export, purge and summarise the consent log.
 
 ``export`` writes JSON lines (one :meth:`ConsentRecord.to_json` per line) for an audit or a
 data-subject access request (GDPR Art. 15; with ``--consent-id``, one visitor's records);
 ``purge`` applies the retention period (GDPR Art. 5(1)(e), storage limitation), for a site
-that runs it from cron rather than letting the recorder purge.
+that runs it from cron rather than letting the recorder purge; ``stats`` prints the records
+stored (by kind, oldest and newest) and the losses the writers recorded (consent events
+dropped at the queue bound or refused as invalid), as text or, with ``--json``, for a
+monitoring check.
 
 Exit status: 0 on success, 1 when the database fails, 2 for a usage error (a bad URL, a
 missing driver, a bad date).
@@ -13,25 +16,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from gpc_middleware.records.log import ConsentLog, open_consent_log
+from gpc_middleware.records.log import ConsentStore, open_consent_log
 from gpc_middleware.records.record import DEFAULT_RETENTION
+from gpc_middleware.records.summary import LogSummary
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def register(subparsers: SubParsers) -> None:
-    """Add the ``records`` command, with its ``export`` and ``purge`` actions."""
+    """Add the ``records`` command, with its ``export``, ``purge`` and ``stats`` actions."""
     records = subparsers.add_parser(
         "records",
-        help="export or purge the consent log (proof of consent)",
-        description="Export or purge the consent log: the proof of consent the middleware records.",
+        help="export, purge or summarise the consent log (proof of consent)",
+        description=(
+            "Export, purge or summarise the consent log: the proof of consent the "
+            "middleware records."
+        ),
     )
     records.set_defaults(func=lambda args: _usage(records))
     actions = records.add_subparsers(dest="action", metavar="ACTION")
@@ -81,6 +89,18 @@ def register(subparsers: SubParsers) -> None:
     )
     purge.set_defaults(func=_purge)
 
+    stats = actions.add_parser(
+        "stats",
+        help="print the records stored and the losses recorded",
+        description=(
+            "Print the consent records stored (by kind, oldest and newest) and the consent "
+            "events the writers recorded as lost (dropped at the queue bound, or invalid)."
+        ),
+    )
+    _add_db_argument(stats)
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.set_defaults(func=_stats)
+
 
 def _add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -119,7 +139,7 @@ def _parse_days(text: str) -> int:
     return days
 
 
-def _open(url: str) -> ConsentLog | None:
+def _open(url: str) -> ConsentStore | None:
     try:
         return open_consent_log(url)
     except (ValueError, ImportError) as exc:
@@ -195,3 +215,46 @@ def _purge(args: argparse.Namespace) -> int:
         log.close()
     print(f"purged {deleted} consent records older than {cutoff.isoformat(timespec='seconds')}")
     return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    log = _open(args.db)
+    if log is None:
+        return 2
+    try:
+        summary = log.summary()
+    except Exception as exc:
+        print(f"gpc-middleware records: stats failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        log.close()
+    if args.json:
+        print(json.dumps(summary.to_json(), indent=2))
+    else:
+        print("\n".join(_stats_lines(summary)))
+    return 0
+
+
+def _stats_lines(summary: LogSummary) -> Iterator[str]:
+    def when(value: datetime) -> str:
+        return value.isoformat(timespec="seconds")
+
+    yield f"consent records: {summary.records}"
+    for kind in summary.kinds:
+        yield (
+            f"  {kind.kind:<14} {kind.records:>10}  oldest {when(kind.oldest)}  "
+            f"newest {when(kind.newest)}"
+        )
+    yield f"consent events lost: {summary.events_lost}"
+    for loss in summary.losses:
+        yield (
+            f"  {loss.reason:<14} {loss.events:>10}  first {when(loss.first_lost)}  "
+            f"last {when(loss.last_lost)}  ({loss.windows} windows)"
+        )
+    if summary.recent_losses:
+        yield "latest losses:"
+        for window in summary.recent_losses:
+            yield (
+                f"  {when(window.first_lost)} to {when(window.last_lost)}  "
+                f"{window.events} {window.reason}"
+            )

@@ -1,5 +1,7 @@
-"""Where consent records are stored: the :class:`ConsentLog` protocol, the log that stores
-nothing, and :func:`open_consent_log`, which opens the log a database URL names.
+"""Where consent records are stored: the :class:`ConsentLog` protocol (what a recorder needs),
+:class:`ConsentStore` (what the built-in logs do besides: keep the losses, summarise), the
+log that stores nothing, and :func:`open_consent_log`, which opens the log a database URL
+names.
 
 SQLite goes through the standard library
 (:class:`~gpc_middleware.records.sqlite_log.SqliteConsentLog`), any other database through
@@ -18,10 +20,12 @@ from importlib import import_module
 from typing import Final, Protocol, cast
 from urllib.parse import urlsplit
 
+from gpc_middleware.records.losses import LossStore
 from gpc_middleware.records.record import ConsentRecord, _check_filters, _utc
 from gpc_middleware.records.sqlite_log import SqliteConsentLog
+from gpc_middleware.records.summary import LogSummary
 
-__all__ = ["ConsentLog", "NullConsentLog", "open_consent_log"]
+__all__ = ["ConsentLog", "ConsentStore", "NullConsentLog", "open_consent_log"]
 
 
 class ConsentLog(Protocol):
@@ -54,6 +58,19 @@ class ConsentLog(Protocol):
         """Release connections. The log must not be used afterwards."""
 
 
+class ConsentStore(ConsentLog, LossStore, Protocol):
+    """A :class:`ConsentLog` that also keeps the losses (``write_losses``) and summarises
+    what it holds: both built-in logs, and so what :func:`open_consent_log` returns.
+
+    A log of your own needs only :class:`ConsentLog`; without ``write_losses`` the recorder
+    still counts and logs its losses, and does not store them.
+    """
+
+    def summary(self) -> LogSummary:
+        """The records by kind (count, oldest, newest) and the losses on record."""
+        ...
+
+
 class NullConsentLog:
     """The log for when none is configured: stores nothing, exports nothing."""
 
@@ -77,7 +94,7 @@ class NullConsentLog:
 _SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 
 
-def open_consent_log(url: str) -> ConsentLog:
+def open_consent_log(url: str) -> ConsentStore:
     """The consent log a database URL names.
 
     ``sqlite:///consents.db`` (relative path) or ``sqlite:////var/lib/site/consents.db``
@@ -109,7 +126,7 @@ def open_consent_log(url: str) -> ConsentLog:
             f"a {scheme}:// consent log needs SQLAlchemy: "
             "pip install 'gpc-middleware[sqlalchemy]' (only sqlite:/// works without it)"
         ) from exc
-    return cast(ConsentLog, backend.SQLAlchemyConsentLog(url))
+    return cast(ConsentStore, backend.SQLAlchemyConsentLog(url))
 
 
 def _sqlite_path(url: str) -> str:

@@ -1,6 +1,7 @@
 """The subscriber the middleware calls: :class:`ConsentRecorder` turns each consent event
 into a stored :class:`~gpc_middleware.records.record.ConsentRecord` in the background, so that
-proof of consent never makes a visitor's request wait for a database.
+proof of consent never makes a visitor's request wait for a database. The writer thread's
+loop is :class:`~gpc_middleware.records.writer.RecordWriter`.
 
 How it works
 ------------
@@ -14,18 +15,26 @@ SQLAlchemy (``gpc_middleware.records.sqlalchemy_log``), or nothing
 (:class:`~gpc_middleware.records.log.NullConsentLog`).
 
 - *Bounded.* ``maxsize`` bounds every accepted event not yet written, the batch being
-  retried included. Past it, new events are dropped, logged once per episode and counted in
-  ``stats.dropped``; the caller is never made to wait.
+  retried included. Past it, new events are dropped and counted in ``stats.dropped``; the
+  caller is never made to wait. Drops are logged at most once per ``loss_report_interval``
+  with their count, and stored as a loss beside the records once the database is reachable
+  (:mod:`~gpc_middleware.records.losses`), so that ``gpc-middleware records stats`` shows
+  them from another process.
 - *Nothing acknowledged is lost while the process lives.* A failed write (the database
-  server went away, the SQLite file is locked) is logged and counted in ``stats.errors``;
-  the writer keeps the batch and retries it with exponential backoff until it is written.
+  server went away or stopped answering, the SQLite file is locked or read-only) is logged
+  and counted in ``stats.errors``; the writer keeps the batch and retries it with
+  exponential backoff until it is written. A write counts in ``stats.written`` only once the
+  log has committed it.
 - *Stored once.* Each record carries a random ``record_id`` under a UNIQUE constraint, and
   :meth:`ConsentLog.write <gpc_middleware.records.log.ConsentLog.write>` skips ids already
   stored: a retry after a commit whose reply was lost does not store the record twice. A
   batch is written in one transaction.
 - *Flushed at exit.* :meth:`ConsentRecorder.flush` waits until the written count reaches the
-  accepted count seen when it was called (records are written in order, by one thread);
-  :meth:`ConsentRecorder.close` flushes and stops, and runs from :mod:`atexit`.
+  accepted count seen when it was called (records are written in order, by one thread); it
+  wakes a writer waiting to retry, which tries at once and then backs off afresh.
+  :meth:`ConsentRecorder.close` flushes and stops, and runs from :mod:`atexit`; what it
+  could not write in time is logged with the reason (the last error, or a database that
+  has not answered for so long).
 """
 
 from __future__ import annotations
@@ -33,17 +42,17 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
-import math
-import random
 import threading
 import time as _time
-from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from gpc_middleware.core.events import ConsentEvent
-from gpc_middleware.records.record import DEFAULT_RETENTION, ConsentRecord, _iso
+from gpc_middleware.records.losses import LossLedger
+from gpc_middleware.records.record import DEFAULT_RETENTION
+from gpc_middleware.records.retry import WriteRetries
+from gpc_middleware.records.writer import RecorderState, RecordWriter
 
 if TYPE_CHECKING:
     # Named in annotations only: the recorder works with any log, and needs no store.
@@ -59,10 +68,10 @@ class RecorderStats:
     """Counters of a :class:`ConsentRecorder`, taken together at one moment."""
 
     accepted: int  # events queued to be written
-    written: int  # records the log has stored
+    written: int  # records the log has committed
     dropped: int  # events refused because the queue was full or the recorder closed
     rejected: int  # queued events that could not be made into a record (invalid values)
-    errors: int  # failed database operations (writes, each retried; purges)
+    errors: int  # failed database operations (writes, each retried; purges; loss records)
 
     @property
     def pending(self) -> int:
@@ -89,7 +98,9 @@ class ConsentRecorder:
     writer starts and every ``purge_interval``; a failed write is retried after
     ``retry_initial`` seconds, doubling up to ``retry_max``, with jitter so that many
     workers do not retry in step; ``shutdown_timeout`` is how long :meth:`close` (and so
-    interpreter exit) waits for pending records by default.
+    interpreter exit) waits for pending records by default; ``loss_report_interval`` is
+    the least time between two log lines about drops, and between two stores of the
+    losses. Losses are stored when ``log`` has ``write_losses`` (both built-in logs do).
 
     Writes are retried without limit: an outage of any length loses nothing up to
     ``maxsize``. An error that does not pass (a table altered by hand, revoked privileges)
@@ -109,6 +120,7 @@ class ConsentRecorder:
         retry_initial: float = 0.1,
         retry_max: float = 30.0,
         shutdown_timeout: float = 10.0,
+        loss_report_interval: float = 60.0,
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
@@ -120,10 +132,10 @@ class ConsentRecorder:
             raise ValueError("retention must be positive (or None to keep records forever)")
         if purge_interval <= timedelta(0):
             raise ValueError("purge_interval must be positive")
-        if not 0 < retry_initial <= retry_max:
-            raise ValueError("retry_initial must be positive and at most retry_max")
         if shutdown_timeout < 0:
             raise ValueError("shutdown_timeout must not be negative")
+        if loss_report_interval <= 0:
+            raise ValueError("loss_report_interval must be positive")
         self.log: Final = log
         self.maxsize: Final = maxsize
         self.batch_size: Final = batch_size
@@ -133,23 +145,20 @@ class ConsentRecorder:
         self.retry_initial: Final = retry_initial
         self.retry_max: Final = retry_max
         self.shutdown_timeout: Final = shutdown_timeout
-
-        # Everything below is guarded by _condition, which nothing holds during I/O.
-        self._condition = threading.Condition(threading.Lock())
-        self._queue: deque[ConsentEvent] = deque()
-        self._in_flight: list[ConsentRecord] = []  # the batch being written or retried
-        self._accepted = 0
-        self._written = 0
-        self._rejected = 0
-        self._dropped = 0
-        self._errors = 0
-        self._flushing = 0  # callers waiting in flush(): the writer must not linger
-        self._dropping = False  # inside an episode of drops (logged once per episode)
-        self._closed = False  # refuse new events
-        self._stopping = False  # the writer exits once everything is written
-        self._abandoned = False  # the writer exits now, even with records pending
+        self._state = RecorderState(
+            ledger=LossLedger(queue_bound=maxsize, interval=loss_report_interval),
+            retries=WriteRetries(initial=retry_initial, maximum=retry_max),
+        )
+        self._loop = RecordWriter(
+            self._state,
+            log,
+            batch_size=batch_size,
+            linger=linger,
+            retention=retention,
+            purge_interval=purge_interval,
+            retry_max=retry_max,
+        )
         self._writer: threading.Thread | None = None
-        self._writer_running = False
         atexit.register(self._close_at_exit)
 
     def __repr__(self) -> str:
@@ -158,19 +167,22 @@ class ConsentRecorder:
     @property
     def stats(self) -> RecorderStats:
         """The counters, consistent with one another."""
-        with self._condition:
+        state = self._state
+        with state.condition:
             return RecorderStats(
-                accepted=self._accepted,
-                written=self._written,
-                dropped=self._dropped,
-                rejected=self._rejected,
-                errors=self._errors,
+                accepted=state.accepted,
+                written=state.written,
+                dropped=state.dropped,
+                rejected=state.rejected,
+                errors=state.errors,
             )
 
-    def _settled(self) -> int:
-        # Called with _condition held. Events are settled (written or rejected) in the
-        # order they were accepted, by the one writer thread.
-        return self._written + self._rejected
+    @property
+    def writer_running(self) -> bool:
+        """Whether the writer thread runs (it starts with the first event, and again with
+        the next event after it failed)."""
+        with self._state.condition:
+            return self._state.writer_running
 
     def __call__(self, event: ConsentEvent) -> None:
         """Queue ``event`` to be recorded; drop and count it if the queue is full.
@@ -178,96 +190,113 @@ class ConsentRecorder:
         Never blocks on I/O and never raises: the visitor's request must not fail because
         the consent log is slow or down.
         """
+        state = self._state
         try:
-            with self._condition:
-                if self._closed or self._accepted - self._settled() >= self.maxsize:
-                    self._dropped += 1
-                    first_drop = not self._dropping
-                    self._dropping = True
-                    closed = self._closed
+            line: str | None = None
+            with state.condition:
+                if state.closed:
+                    state.dropped += 1
+                    if not state.closed_drop_logged:
+                        state.closed_drop_logged = True
+                        line = "consent recorder is closed: consent events are dropped"
+                elif state.accepted - state.settled() >= self.maxsize:
+                    state.dropped += 1
+                    line = state.ledger.drop(_time.time(), _time.monotonic())
                 else:
-                    if not self._writer_running:
+                    if not state.writer_running:
                         self._start_writer()
-                    self._dropping = False
-                    self._queue.append(event)
-                    self._accepted += 1
+                    if state.ledger.dropping:
+                        line = state.ledger.room_again()
+                    state.queue.append(event)
+                    state.accepted += 1
                     # Wake the writer for a first event (it may be idle) and for a full
                     # batch (it may be lingering); in between it is busy on purpose.
-                    if len(self._queue) in (1, self.batch_size):
-                        self._condition.notify()
-                    return
-            if first_drop:
-                if closed:
-                    logger.warning("consent recorder is closed: consent events are dropped")
-                else:
-                    logger.warning(
-                        "consent log queue full (%d events awaiting the database): consent "
-                        "events are dropped until it drains; see ConsentRecorder.stats",
-                        self.maxsize,
-                    )
+                    if len(state.queue) in (1, self.batch_size):
+                        state.condition.notify()
+            if line is not None:
+                logger.warning("%s", line)
         except Exception:  # e.g. no thread can start during interpreter shutdown
             logger.exception("a consent event could not be queued; it is not recorded")
 
     def _start_writer(self) -> None:
-        # Called with _condition held.
-        writer = threading.Thread(target=self._run, name="gpc-consent-log-writer", daemon=True)
+        # Called with the state's condition held.
+        writer = threading.Thread(target=self._loop.run, name="gpc-consent-log-writer", daemon=True)
         writer.start()
         self._writer = writer
-        self._writer_running = True
+        self._state.writer_running = True
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every event accepted before this call is written (or rejected).
 
-        Returns ``True`` when they are, ``False`` if ``timeout`` seconds passed first (or
-        the recorder gave up on them at close).
+        A writer waiting to retry a failed write tries again at once. Returns ``True``
+        when they are written, ``False`` if ``timeout`` seconds passed first (or the
+        recorder gave up on them at close).
         """
-        with self._condition:
-            target = self._accepted
-            self._flushing += 1
-            self._condition.notify_all()  # the writer stops lingering
+        state = self._state
+        with state.condition:
+            target = state.accepted
+            state.flushing += 1
+            state.wakeups += 1
+            state.condition.notify_all()  # the writer stops lingering or waiting to retry
             try:
-                self._condition.wait_for(
-                    lambda: self._settled() >= target or self._abandoned, timeout
+                state.condition.wait_for(
+                    lambda: state.settled() >= target or state.abandoned, timeout
                 )
             finally:
-                self._flushing -= 1
-            return self._settled() >= target
+                state.flushing -= 1
+            return state.settled() >= target
 
     def close(self, timeout: float | None = None) -> bool:
         """Refuse new events, wait up to ``timeout`` seconds (default ``shutdown_timeout``)
         for pending ones to be written, stop the writer and close the log.
 
         Returns ``True`` if every accepted event was written (or rejected). Events still
-        pending at the timeout are lost: the count is logged and ``False`` returned.
+        pending at the timeout are lost: their count and the reason (the last error, or a
+        write waiting for a database that does not answer) are logged at ERROR and
+        ``False`` returned; so are drops not yet reported and losses not stored.
         Idempotent; called at interpreter exit if it was not called before.
         """
+        state = self._state
         deadline = _time.monotonic() + (self.shutdown_timeout if timeout is None else timeout)
-        with self._condition:
-            already_closed = self._closed
-            self._closed = True
+        with state.condition:
+            already_closed = state.closed
+            state.closed = True
         if already_closed:
-            with self._condition:
-                return self._settled() >= self._accepted
+            with state.condition:
+                return state.pending() <= 0
         atexit.unregister(self._close_at_exit)
         flushed = self.flush(max(0.0, deadline - _time.monotonic()))
-        with self._condition:
-            self._stopping = True
+        with state.condition:
+            state.stopping = True
             if not flushed:
-                self._abandoned = True
-            self._condition.notify_all()
+                state.abandoned = True
+            state.condition.notify_all()
             writer = self._writer
-            pending = self._accepted - self._settled()
         if writer is not None:
             writer.join(max(0.1, deadline - _time.monotonic()))
+        with state.condition:
+            pending = state.pending()
+            why = state.retries.why_unwritten(_time.monotonic())
+            unlogged = state.ledger.take_unlogged()
+            unstored = state.ledger.unstored if self._loop.loss_store is not None else 0
         if pending:
             logger.error(
-                "consent recorder closed with %d acknowledged consent events not written "
-                "(the consent log was unreachable); they are lost",
+                "consent recorder closed with %d acknowledged consent events not written; "
+                "they are lost: %s",
                 pending,
+                why,
+            )
+        if unlogged:
+            logger.warning("%d more consent events were dropped (queue full)", unlogged)
+        if unstored:
+            logger.error(
+                "%d consent events dropped or refused were not stored as a loss in the "
+                "consent log; ConsentRecorder.stats counts them",
+                unstored,
             )
         if writer is not None and writer.is_alive():
             # Stuck in a database call: closing the log under it could block this thread.
-            logger.error("consent log writer did not stop; the log was left open")
+            logger.error("consent log writer did not stop (%s); the log was left open", why)
         else:
             self.log.close()
         return flushed
@@ -281,123 +310,3 @@ class ConsentRecorder:
             self.close()
         except Exception:  # at exit, report rather than raise
             logger.exception("closing the consent recorder at exit failed")
-
-    # The writer thread ------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            self._write_until_stopped()
-        except BaseException:
-            # Its batch stays in _in_flight for the writer the next event starts.
-            logger.critical(
-                "consent log writer failed; restarting with the next event", exc_info=True
-            )
-        finally:
-            with self._condition:
-                self._writer_running = False
-                self._condition.notify_all()
-
-    def _next_batch(self, next_purge: float) -> list[ConsentRecord] | None:
-        """Wait for work; return the batch to write ([] when only a purge is due), or
-        ``None`` when the writer must exit."""
-        with self._condition:
-            linger_until: float | None = None
-            while True:
-                if self._abandoned:
-                    return None
-                if self._in_flight:
-                    return self._in_flight
-                now = _time.monotonic()
-                if self._queue:
-                    if linger_until is None:
-                        linger_until = now + self.linger
-                    if (
-                        now >= linger_until
-                        or len(self._queue) >= self.batch_size
-                        or self._flushing
-                        or self._stopping
-                    ):
-                        count = min(self.batch_size, len(self._queue))
-                        events = [self._queue.popleft() for _ in range(count)]
-                        break
-                if now >= next_purge:
-                    return []
-                if self._stopping and not self._queue:
-                    return None
-                wake_at = next_purge if linger_until is None else min(linger_until, next_purge)
-                self._condition.wait(None if wake_at == math.inf else wake_at - now)
-
-        records: list[ConsentRecord] = []
-        for event in events:
-            try:
-                records.append(ConsentRecord.from_event(event))
-            except Exception:
-                logger.exception("a consent event could not be made into a record; not recorded")
-        with self._condition:
-            self._rejected += len(events) - len(records)
-            self._in_flight = records
-            self._condition.notify_all()
-        return records
-
-    def _write_until_stopped(self) -> None:
-        failures = 0
-        next_purge = _time.monotonic() if self.retention is not None else math.inf
-        while True:
-            batch = self._next_batch(next_purge)
-            if batch is None:
-                return
-            if _time.monotonic() >= next_purge:
-                next_purge = _time.monotonic() + self._purge()
-            if not batch:
-                continue
-            try:
-                self.log.write(batch)
-            except Exception as exc:
-                failures += 1
-                delay = min(self.retry_max, self.retry_initial * 2 ** (failures - 1))
-                delay *= random.uniform(0.5, 1.0)
-                with self._condition:
-                    self._errors += 1
-                    pending = self._accepted - self._settled()
-                logger.warning(
-                    "consent log write failed (attempt %d, %d events pending); "
-                    "retrying in %.2fs: %s: %s",
-                    failures,
-                    pending,
-                    delay,
-                    type(exc).__name__,
-                    exc,
-                )
-                with self._condition:
-                    # Woken early only to give up (close timed out).
-                    self._condition.wait_for(lambda: self._abandoned, delay)
-                continue
-            if failures:
-                logger.info("consent log written again after %d failed attempts", failures)
-                failures = 0
-            with self._condition:
-                self._written += len(batch)
-                self._in_flight = []
-                self._condition.notify_all()
-
-    def _purge(self) -> float:
-        """Apply the retention; return the seconds until the next purge."""
-        if self.retention is None:
-            return math.inf
-        cutoff = datetime.now(UTC) - self.retention
-        try:
-            deleted = self.log.purge(cutoff)
-        except Exception as exc:
-            with self._condition:
-                self._errors += 1
-            logger.warning(
-                "purging consent records older than %s failed; retrying in %.0fs: %s: %s",
-                _iso(cutoff),
-                self.retry_max,
-                type(exc).__name__,
-                exc,
-            )
-            return self.retry_max
-        if deleted:
-            logger.info("purged %d consent records older than %s", deleted, _iso(cutoff))
-        return self.purge_interval.total_seconds()
