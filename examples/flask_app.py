@@ -1,7 +1,7 @@
 """The demo job board as a Flask app with gpc_middleware added.
 
-Run: ``python examples/flask_app.py`` (needs ``pip install flask``),
-then open http://127.0.0.1:5000/.
+Run: ``pip install -e ".[flask]"``, then ``python examples/flask_app.py`` and open
+http://127.0.0.1:5000/ (``PORT=5001`` for another port).
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import os
 
 from flask import Flask, request
 
-from gpc_middleware import ConsentPolicy, GPCWSGIMiddleware, get_consent
+from gpc_middleware import ConsentPolicy, get_consent
 from gpc_middleware.cli.demo import job_board_html
+from gpc_middleware.flask import GPC
 
 policy = ConsentPolicy(
     # Keep the real key in your secrets store; rotate it by moving the old one to fallback_keys.
@@ -23,14 +24,13 @@ policy = ConsentPolicy(
 )
 
 app = Flask(__name__)
+GPC(app, policy)  # the same as app.wsgi_app = GPCWSGIMiddleware(app.wsgi_app, policy=policy)
 
 
 @app.get("/")
 def home() -> str:
     return job_board_html(get_consent(request), framework="Flask")
 
-
-app.wsgi_app = GPCWSGIMiddleware(app.wsgi_app, policy=policy)  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "5000")))

@@ -18,6 +18,8 @@ from starlette.testclient import TestClient
 
 from gpc_middleware.__main__ import main
 
+from .integration_support import fetch, running_server
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -88,3 +90,16 @@ def test_demo_command_serves_the_site() -> None:
         process.terminate()
         output = process.communicate(timeout=10)[0].decode()
     assert f"http://127.0.0.1:{port}/" in output
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["starlette_app", "fastapi_app", "flask_app", "litestar_app", "falcon_app", "django_app"],
+)
+def test_each_example_runs_as_the_readme_says(script: str) -> None:
+    # python examples/<script>.py, on the port PORT names
+    port = free_port()
+    with running_server([sys.executable, str(EXAMPLES / f"{script}.py")], port) as base:
+        status, _, body = fetch(f"{base}/", headers={"Sec-GPC": "1"})
+    assert status == 200 and b"Opt-Out Request Honored" in body
+    assert b"googletagmanager.com" not in body
