@@ -25,6 +25,10 @@ TRACKED = (
     b'<script src="https://connect.facebook.net/en_US/fbevents.js"></script></head>'
     b"<body><p>caf\xc3\xa9</p></body></html>"
 )
+MARKED = (
+    b'<!doctype html><html><body><p>Jobs</p><div data-consent="analytics"><h2>Our visitors</h2>'
+    b"<script>track()</script></div><p>end</p></body></html>"
+)
 SET_COOKIES = [
     ("Set-Cookie", "_ga=GA1.1.1; Path=/; Domain=.testserver"),
     ("Set-Cookie", "_fbp=fb.1.2; Path=/"),
@@ -75,6 +79,8 @@ def special_response(kind: str) -> tuple[int, list[tuple[str, str]], list[bytes]
         return 200, [*html, ("Vary", "Accept-Encoding")], [TRACKED]
     if kind == "error":
         return 500, html, [TRACKED]
+    if kind == "marked":
+        return 200, html, [MARKED[:50], MARKED[50:]]
     return 200, html, [TRACKED[:40], TRACKED[40:97], TRACKED[97:]]
 
 

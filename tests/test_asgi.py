@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
+import socket
+import threading
+import time
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from gpc_middleware import Consent, ConsentPolicy, GPCMiddleware
@@ -166,3 +171,107 @@ def test_html_streams_the_first_chunk_before_the_app_finishes() -> None:
 
     run_in_thread(main())
     assert seen_before_end and seen_before_end[0].startswith(b"<html><body><p>first</p>")
+
+
+# -- the body of a request to the middleware's endpoints is bounded in time -----------
+
+
+def put_consent(
+    middleware: GPCMiddleware, receive: Any, *, timeout: float = 5
+) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "path": "/_consent",
+        "scheme": "https",
+        "headers": [
+            (b"host", b"jobs.example"),
+            (b"sec-fetch-site", b"same-origin"),
+            (b"content-type", b"application/json"),
+        ],
+        "query_string": b"",
+    }
+
+    async def main() -> None:
+        await asyncio.wait_for(middleware(scope, receive, send), timeout=timeout)
+
+    run_in_thread(main())
+    return sent
+
+
+@pytest.mark.parametrize("first_chunk", [None, b'{"all":'], ids=["no-body", "part-of-a-body"])
+def test_a_body_that_does_not_arrive_in_time_is_a_408(first_chunk: bytes | None) -> None:
+    middleware = GPCMiddleware(
+        three_chunks, policy=ConsentPolicy(secret_key=SECRET, body_timeout=0.2)
+    )
+    calls = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        if first_chunk is not None and calls == 1:
+            return {"type": "http.request", "body": first_chunk, "more_body": True}
+        await asyncio.Event().wait()  # a client that never sends the rest
+        raise AssertionError("unreachable")
+
+    started = time.monotonic()
+    sent = put_consent(middleware, receive)
+    assert time.monotonic() - started < 3
+    assert sent[0]["status"] == 408
+    assert dict(sent[0]["headers"])[b"content-type"] == b"application/json"
+    assert json.loads(sent[1]["body"]) == {"error": "the body did not arrive within 0.2 seconds"}
+    assert not any(name == b"set-cookie" for name, _ in sent[0]["headers"])
+
+
+def test_a_slow_body_within_the_timeout_is_read() -> None:
+    middleware = GPCMiddleware(
+        three_chunks, policy=ConsentPolicy(secret_key=SECRET, body_timeout=5)
+    )
+    parts = [b'{"all":', b" true}"]
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(0.05)
+        body = parts.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(parts)}
+
+    sent = put_consent(middleware, receive)
+    assert sent[0]["status"] == 200
+
+
+def test_a_slow_body_under_uvicorn_is_a_408() -> None:
+    uvicorn = pytest.importorskip("uvicorn")
+    policy = ConsentPolicy(secret_key=SECRET, body_timeout=0.3, cookie_secure=False)
+    config = uvicorn.Config(
+        GPCMiddleware(three_chunks, policy=policy), host="127.0.0.1", port=0, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(
+                b"PUT /_consent HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n"
+                b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"all":'
+            )
+            started = time.monotonic()
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.endswith(b"}"):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 408 "), reply
+        assert time.monotonic() - started < 4
+        assert reply.endswith(b'{"error":"the body did not arrive within 0.3 seconds"}')
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -18,6 +18,8 @@ def request(scheme: str = "https", host: str = "jobs.example", **pairs: str) -> 
         pytest.param({"Sec_Fetch_Site": "none"}, True, id="fetch-user-initiated"),
         pytest.param({"Sec_Fetch_Site": "cross-site"}, False, id="fetch-cross-site"),
         pytest.param({"Sec_Fetch_Site": "same-site"}, False, id="fetch-same-site-subdomain"),
+        pytest.param({"Sec_Fetch_Site": " same-origin\t"}, True, id="fetch-ows-trimmed"),
+        pytest.param({"Sec_Fetch_Site": "\x0bsame-origin"}, False, id="fetch-vertical-tab"),
         pytest.param(
             {"Sec_Fetch_Site": "cross-site", "Origin": "https://jobs.example"},
             False,

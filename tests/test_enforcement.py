@@ -14,7 +14,7 @@ from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 from gpc_middleware.engine.consent_engine import ConsentEngine
 from gpc_middleware.engine.response_filter import filter_response_start
 
-from .apps import PAGES_DIR, TRACKED, page_chunks
+from .apps import MARKED, PAGES_DIR, TRACKED, page_chunks
 from .conftest import Client
 
 PAGES = sorted(p.stem for p in PAGES_DIR.glob("*.html"))
@@ -203,6 +203,60 @@ def test_refused_cookies_the_browser_holds_are_expired(make_client: Callable[...
     assert ("_ga", None) in expired and ("_fbp", None) in expired
     assert all("Max-Age=0" in v for v in expiries)
     assert not any(name == "session" for name, _ in expired)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("jobs.example; Domain=evil.com", id="attribute-injection"),
+        pytest.param("jobs.example;domain=evil.com;Max-Age=9999", id="attributes-no-space"),
+        pytest.param("jobs.example, evil.com", id="list"),
+        pytest.param("jobs%2eexample", id="percent-encoded"),
+    ],
+)
+def test_an_invalid_host_never_reaches_a_set_cookie(client: Client, host: str) -> None:
+    reply = client.get("/special/json", headers={"Host": host, "Cookie": "_ga=1"})
+    assert reply.status == 200
+    expiries = reply.all("set-cookie")
+    # only the host-only deletion: nothing of the Host header is copied into a header
+    assert expiries == ["_ga=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/"]
+    assert not any("evil" in value for _, value in reply.headers)
+
+
+def test_expiries_of_many_refused_cookies_are_bounded(client: Client) -> None:
+    # 180 refused cookies once made 73 KB of Set-Cookie headers, more than proxies accept.
+    cookie = "; ".join(f"_ga_{i:03d}=1" for i in range(180))
+    reply = client.get(
+        "/special/json", headers={"Host": "a.b.jobs.example.co.uk", "Cookie": cookie}
+    )
+    expiries = reply.all("set-cookie")
+    assert 0 < sum(map(len, expiries)) <= 4096
+    domains = {a.strip() for v in expiries for a in v.split(";") if a.strip().startswith("Domain=")}
+    # the site's domain and the host; never the public suffix
+    assert "Domain=jobs.example.co.uk" in domains and "Domain=a.b.jobs.example.co.uk" in domains
+    assert "Domain=co.uk" not in domains and "Domain=uk" not in domains
+
+
+def test_any_element_marked_with_a_refused_category_is_removed(client: Client) -> None:
+    # <div data-consent="analytics"> was left in place: only script, iframe, img, link and
+    # ins were looked at.
+    body = client.get("/special/marked").body
+    assert body == MARKED.replace(
+        b'<div data-consent="analytics"><h2>Our visitors</h2><script>track()</script></div>', b""
+    )
+    client.choose({"categories": {"analytics": True}})
+    assert client.get("/special/marked").body == MARKED
+
+
+def test_marked_elements_are_kept_inert_in_neutralize_mode(
+    make_client: Callable[..., Client],
+) -> None:
+    body = make_client(html_mode="neutralize").get("/special/marked").body
+    assert body == MARKED.replace(
+        b'<div data-consent="analytics"><h2>Our visitors</h2><script>track()</script></div>',
+        b'<template data-consent="analytics" data-consent-inert><div data-consent="analytics">'
+        b"<h2>Our visitors</h2><script>track()</script></div></template>",
+    )
 
 
 def test_policy_can_reclassify_trackers(make_client: Callable[..., Client]) -> None:

@@ -25,6 +25,9 @@ def headers(**pairs: str) -> Headers:
         pytest.param({"CF_IPCountry": "T1"}, "opt-in", id="tor-default"),
         pytest.param({}, "opt-in", id="no-header-default"),
         pytest.param({"X_Country": "US"}, "opt-in", id="untrusted-header-ignored"),
+        pytest.param({"CF_IPCountry": " US\t"}, "opt-out", id="ows-trimmed"),
+        pytest.param({"CF_IPCountry": "\x0bUS"}, "opt-in", id="vertical-tab-unknown"),
+        pytest.param({"CF_IPCountry": "\xc9\xc9"}, "opt-in", id="non-ascii-unknown"),
     ],
 )
 def test_country_header_picks_the_mode(request_headers: dict[str, str], expected: str) -> None:

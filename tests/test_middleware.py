@@ -10,7 +10,7 @@ import pytest
 from gpc_middleware import ConsentEvent, ConsentPolicy, mode_from_country_header
 from gpc_middleware.core.consent_cookie import ConsentState
 
-from .conftest import SECRET, Client
+from .conftest import ORIGIN, SECRET, Client
 
 OFF = {"essential": True, "analytics": False, "preference": False, "targeting": False}
 ON = {"essential": True, "analytics": True, "preference": True, "targeting": True}
@@ -298,6 +298,17 @@ def test_delete_withdraws(client: Client) -> None:
         pytest.param(b"{}", "application/json", 422, id="neither-form"),
         pytest.param(b"[true]", "application/json", 422, id="not-an-object"),
         pytest.param(b'{"all": true, "extra": 1}', "application/json", 422, id="unknown-field"),
+        pytest.param(b"[" * 982 + b"]" * 982, "application/json", 400, id="nested-arrays"),
+        pytest.param(b'{"a":' * 2000 + b"1" + b"}" * 2000, "application/json", 400, id="nested"),
+        pytest.param(
+            ("[" * 4000 + "]" * 4000).encode("utf-16"), "application/json", 400, id="nested-utf16"
+        ),
+        pytest.param(
+            b'{"all": true, "x": ["' + b"[" * 5000 + b'"]}',
+            "application/json",
+            422,
+            id="brackets-in-a-string-are-text",
+        ),
     ],
 )
 def test_bad_choices_get_json_errors(
@@ -314,6 +325,19 @@ def test_bad_choices_get_json_errors(
     assert reply.header("content-type") == "application/json"
     assert isinstance(reply.json()["error"], str)
     assert reply.all("set-cookie") == []
+
+
+def test_deeply_nested_json_from_the_same_origin_is_a_400(client: Client) -> None:
+    # 982 nested arrays (about 2 KB) raised RecursionError: a 500 under uvicorn and gunicorn.
+    reply = client.request(
+        "PUT",
+        "/_consent",
+        body=b"[" * 982 + b"]" * 982,
+        content_type="application/json",
+        headers={"Origin": ORIGIN},
+    )
+    assert reply.status == 400
+    assert reply.json() == {"error": "the body is nested more than 8 levels deep"}
 
 
 def test_other_methods_get_405_with_allow(client: Client) -> None:

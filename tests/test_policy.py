@@ -48,6 +48,12 @@ KEY = "s" * 32
         pytest.param({"on_change": "print"}, "on_change", id="on-change-not-callable"),
         pytest.param({"filter_set_cookies": "no"}, "filter_set_cookies", id="filter-not-bool"),
         pytest.param({"clear_refused_cookies": 0}, "clear_refused_cookies", id="clear-not-bool"),
+        pytest.param({"body_timeout": 0}, "body_timeout", id="timeout-zero"),
+        pytest.param({"body_timeout": -1.5}, "body_timeout", id="timeout-negative"),
+        pytest.param({"body_timeout": float("nan")}, "body_timeout", id="timeout-nan"),
+        pytest.param({"body_timeout": float("inf")}, "body_timeout", id="timeout-infinite"),
+        pytest.param({"body_timeout": True}, "body_timeout", id="timeout-bool"),
+        pytest.param({"body_timeout": "10"}, "body_timeout", id="timeout-string"),
     ],
 )
 def test_invalid_settings_raise_clear_errors(kwargs: dict[str, Any], message: str) -> None:

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from gpc_middleware.core.request import CookieReader, Headers, Request, parse_cookie_header
+from gpc_middleware.core.request import (
+    CookieReader,
+    Headers,
+    Request,
+    parse_cookie_header,
+    split_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +26,15 @@ from gpc_middleware.core.request import CookieReader, Headers, Request, parse_co
         pytest.param(b"a=1; b=2", None, id="absent"),
         pytest.param(b"gpc_consent=", b"", id="empty-value"),
         pytest.param(b"\xff\xfe; gpc_consent=abc", b"abc", id="binary-junk-before"),
+        pytest.param(b"gpc_consent =a; gpc_consent=b", b"a", id="first-wins-spaced-first"),
+        pytest.param(b"gpc_consent\t=\ta\t", b"a", id="tabs-are-ows"),
+        # control characters are part of a name or value, never whitespace
+        pytest.param(b"gpc_consent=\x1fvalue", b"\x1fvalue", id="control-before-value"),
+        pytest.param(b"gpc_consent=\x0bv\x0b", b"\x0bv\x0b", id="vertical-tabs-kept"),
+        pytest.param(b"\x1fgpc_consent=v", None, id="control-before-name"),
+        pytest.param(b"gpc_consent\x0b=v", None, id="control-after-name"),
+        pytest.param(b"a=1;\xa0gpc_consent=v", None, id="no-break-space-before-name"),
+        pytest.param(b"a=1;\x1fgpc_consent=x; gpc_consent=v", b"v", id="lookalike-then-real"),
     ],
 )
 def test_cookie_reader_is_lenient_and_exact(header: bytes, expected: bytes | None) -> None:
@@ -28,6 +43,38 @@ def test_cookie_reader_is_lenient_and_exact(header: bytes, expected: bytes | Non
 
 def test_parse_cookie_header() -> None:
     assert parse_cookie_header('a=1; b="two"; c; =d; a=ignored') == {"a": "1", "b": "two", "": "c"}
+    assert parse_cookie_header("\x1fa=\x0b1\x0b;\tb =\t2") == {"\x1fa": "\x0b1\x0b", "b": "2"}
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        pytest.param("jobs.example", ("jobs.example", ""), id="name"),
+        pytest.param("Jobs.Example.:8443", ("jobs.example", "8443"), id="case-dot-port"),
+        pytest.param("localhost:", ("localhost", ""), id="empty-port"),
+        pytest.param("127.0.0.1:80", ("127.0.0.1", "80"), id="ipv4"),
+        pytest.param("[2001:DB8::1]:443", ("[2001:db8::1]", "443"), id="ipv6"),
+        pytest.param("xn--bcher-kva.example", ("xn--bcher-kva.example", ""), id="punycode"),
+        pytest.param("jobs.example; Domain=evil.com", None, id="attribute-injection"),
+        pytest.param("jobs.example\r\nX: 1", None, id="line-break"),
+        pytest.param("jobs example", None, id="space"),
+        pytest.param("jobs%2eexample", None, id="percent-encoded"),
+        pytest.param("user@jobs.example", None, id="userinfo"),
+        pytest.param("jobs..example", None, id="empty-label"),
+        pytest.param(".jobs.example", None, id="leading-dot"),
+        pytest.param("-jobs.example", None, id="leading-hyphen"),
+        pytest.param("a" * 64 + ".example", None, id="long-label"),
+        pytest.param(".".join(["a" * 60] * 5), None, id="long-name"),
+        pytest.param("jobs.example:65536", None, id="port-too-large"),
+        pytest.param("jobs.example:8x", None, id="port-not-digits"),
+        pytest.param("[::1", None, id="unclosed-literal"),
+        pytest.param("[v1.x]", None, id="ipvfuture"),
+        pytest.param("jobs.éxample", None, id="non-ascii"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_split_host(host: str, expected: tuple[str, str] | None) -> None:
+    assert split_host(host) == expected
 
 
 def test_headers_are_case_insensitive_and_deferred() -> None:

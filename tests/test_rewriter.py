@@ -414,6 +414,147 @@ def test_neutralize_pages_keeps_everything_else(name: str) -> None:
     )
 
 
+# -- any element marked with a consent attribute ------------------------------------
+
+DIV = b'<div data-consent="analytics"><p>chart</p><div>x</div><script>track()</script></div>'
+
+
+@pytest.mark.parametrize(
+    ("html", "allowed", "expected"),
+    [
+        pytest.param(b"a" + DIV + b"b", (), b"ab", id="div-removed-whole"),
+        pytest.param(b"a" + DIV + b"b", ("analytics",), b"a" + DIV + b"b", id="allowed-untouched"),
+        pytest.param(
+            b'<section data-consent="targeting"><h2>Ads</h2></section><p>x</p>',
+            ("analytics",),
+            b"<p>x</p>",
+            id="section",
+        ),
+        # the consent managers' attributes: on the resource elements they block, as they do
+        pytest.param(
+            b'<section data-cookieconsent="marketing"><h2>Ads</h2></section><p>x</p>',
+            (),
+            b'<section data-cookieconsent="marketing"><h2>Ads</h2></section><p>x</p>',
+            id="cookiebot-on-a-section-untouched",
+        ),
+        pytest.param(
+            b'<iframe data-cookieconsent="marketing" src="/v"></iframe><p>x</p>',
+            (),
+            b"<p>x</p>",
+            id="cookiebot-on-an-iframe",
+        ),
+        pytest.param(b'<DIV data-consent="targeting">x</DIV>y', (), b"y", id="upper-case-tag"),
+        pytest.param(b'<script DATA-CONSENT="targeting" src="/t.js"></script>y', (), b"y",
+                     id="upper-case-attribute-on-a-resource-element"),
+        pytest.param(b'<Div data-consent="targeting">x</Div>y', (), b"y", id="mixed-case-tag"),
+        pytest.param(b'<video data-consent="targeting" src="/v.mp4"><source src="/v.webm">'
+                     b"</video>v", (), b"v", id="video"),
+        pytest.param(b'<input data-consent="analytics" value="1"><p>', (), b"<p>", id="void"),
+        pytest.param(b"<ul><li data-consent='analytics'>a<li>b</ul>", (), b"<ul><li>b</ul>",
+                     id="li-ended-by-li"),
+        pytest.param(b"<ul><li data-consent='analytics'>a<div><li>b</ul>", (), b"<ul><li>b</ul>",
+                     id="li-ended-across-a-div"),
+        pytest.param(b"<li data-consent='analytics'>a<ul><li>b</ul>c</li>d", (), b"d",
+                     id="li-not-ended-by-a-nested-list"),
+        pytest.param(b"<dl><dt data-consent='analytics'>a<dd>b</dl>", (), b"<dl><dd>b</dl>",
+                     id="dt-ended-by-dd"),
+        pytest.param(b"<p data-consent='analytics'>a<span>b<div>c</div>", (), b"<div>c</div>",
+                     id="p-ended-by-a-block"),
+        pytest.param(b"<p data-consent='analytics'>a<button><div>b</div></button></p>c", (),
+                     b"c", id="p-not-ended-inside-a-button"),
+        pytest.param(b"<select><option data-consent='analytics'>a<option>b</select>", (),
+                     b"<select><option>b</select>", id="option-ended-by-option"),
+        pytest.param(b"<table><tr><td data-consent='analytics'>a<td>b</table>", (),
+                     b"<table><tr><td>b</table>", id="td-ended-by-td"),
+        pytest.param(b'<div data-consent="analytics targeting">x</div>', ("analytics",), b"",
+                     id="every-category-needed"),
+        pytest.param(b'<div data-consent="essential">x</div>', (),
+                     b'<div data-consent="essential">x</div>', id="essential-untouched"),
+        pytest.param(b'<script data-cookieconsent="ignore" src="/j.js"></script>', (),
+                     b'<script data-cookieconsent="ignore" src="/j.js"></script>',
+                     id="ignore-untouched"),
+        pytest.param(b'<div data-consent="nonsense">x</div>', (),
+                     b'<div data-consent="nonsense">x</div>', id="unknown-value-untouched"),
+        pytest.param(b'<div data-consent-open data-consent-state="x">x</div>', (),
+                     b'<div data-consent-open data-consent-state="x">x</div>',
+                     id="other-attributes-untouched"),
+        pytest.param(b'<div title=\'data-consent="analytics"\'>x</div>', (),
+                     b'<div title=\'data-consent="analytics"\'>x</div>', id="in-a-value"),
+        pytest.param(b'<p>data-consent="analytics"</p>', (), b'<p>data-consent="analytics"</p>',
+                     id="in-text"),
+        pytest.param(b'<body data-consent="analytics"><p>x</p></body>', (),
+                     b'<body data-consent="analytics"><p>x</p></body>', id="document-untouched"),
+        # data-category and data-name are common attribute names: resource elements only
+        pytest.param(b'<a data-category="marketing" href="/c/marketing">m</a>', (),
+                     b'<a data-category="marketing" href="/c/marketing">m</a>',
+                     id="data-category-on-a-link-untouched"),
+        pytest.param(b'<script data-category="analytics" src="/a.js"></script>x', (), b"x",
+                     id="data-category-on-a-script"),
+    ],
+)  # fmt: skip
+def test_marked_elements(html: bytes, allowed: Sequence[str], expected: bytes) -> None:
+    whole, events = run(BASE_RULES, [html], allowed)
+    assert whole == expected
+    assert all(e.action == "removed" and e.reason.startswith("consent:") for e in events)
+    for at in range(len(html) + 1):
+        assert run(BASE_RULES, [html[:at], html[at:]], allowed)[0] == expected, at
+
+
+WRAPPED = (
+    b'<template data-consent="analytics" data-consent-inert><div data-consent="analytics">'
+    b"<p>chart</p><div>x</div><script>track()</script></div></template>"
+)
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        pytest.param(b"a" + DIV + b"b", b"a" + WRAPPED + b"b", id="div"),
+        pytest.param(
+            b'<input data-consent="analytics">',
+            b'<template data-consent="analytics" data-consent-inert>'
+            b'<input data-consent="analytics"></template>',
+            id="void",
+        ),
+        pytest.param(
+            b'<div data-consent="analytics">' + FB_IMG + b"</div>",
+            b'<template data-consent="analytics" data-consent-inert><div data-consent="analytics">'
+            b'<img data-consent="targeting" data-src="https://www.facebook.com/tr?id=1&ev=PageView"'
+            b' width="1"></div></template>',
+            id="content-neutralized-too",
+        ),
+        pytest.param(
+            b'<div data-consent="preference"><div data-consent="targeting">t</div></div>',
+            b'<template data-consent="preference" data-consent-inert><div data-consent="preference">'
+            b'<template data-consent="targeting" data-consent-inert><div data-consent="targeting">t'
+            b"</div></template></div></template>",
+            id="nested",
+        ),
+        pytest.param(
+            b'<div data-consent="analytics">' * 6 + b"x" + b"</div>" * 6,
+            b'<template data-consent="analytics" data-consent-inert><div data-consent="analytics">'
+            * 4
+            + b"</div></template>" * 4,
+            id="nested-too-deep-dropped",
+        ),
+    ],
+)
+def test_marked_elements_neutralized_are_wrapped_in_an_inert_template(
+    html: bytes, expected: bytes
+) -> None:
+    out, events = run(BASE_RULES, [html], mode="neutralize")
+    assert out == expected
+    assert events and events[-1].action == "neutralized" and events[-1].start == html.find(b"<")
+    for at in range(len(html) + 1):
+        assert run(BASE_RULES, [html[:at], html[at:]], mode="neutralize")[0] == expected, at
+    # fed to strip mode, nothing refused is left but the empty wrapper
+    stripped, _ = run(BASE_RULES, [out])
+    assert (
+        re.sub(rb"<template[^>]*></template>", b"", stripped)
+        == html[: html.find(b"<")] + (html[html.rfind(b">") + 1 :])
+    )
+
+
 # -- Google consent mode -----------------------------------------------------------
 
 

@@ -6,13 +6,14 @@ every decision is made there. WebSocket and lifespan scopes pass straight throug
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from .core.events import ConsentEvent
 from .core.request import Headers, Request
 from .core.response import Response
-from .engine.consent_endpoint import MAX_BODY_SIZE, Route
+from .engine.consent_endpoint import MAX_BODY_SIZE, Route, body_timeout_response
 from .engine.consent_engine import ConsentEngine, Verdict
 from .engine.policy import ConsentPolicy
 from .engine.response_filter import BodyFilter, filter_response_start
@@ -116,7 +117,12 @@ class GPCMiddleware:
         request = request_from_scope(scope)
         body = b""
         if route.reads_body(request.method):
-            body = await read_body(receive, MAX_BODY_SIZE + 1)
+            timeout = self.policy.body_timeout
+            received = await read_body(receive, MAX_BODY_SIZE + 1, timeout)
+            if received is None:
+                await send_response(send, body_timeout_response(timeout))
+                return
+            body = received
         outcome = engine.handle(route, request, verdict.decision, body)
         for pending in engine.notify(outcome.events):
             await pending
@@ -195,8 +201,28 @@ def request_from_scope(scope: Scope) -> Request:
     )
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
-    """Read the request body, stopping once more than ``limit`` bytes arrived (the caller answers 413)."""
+async def read_body(receive: Receive, limit: int, timeout: float | None = None) -> bytes | None:
+    """The request body, or ``None`` when it did not arrive within ``timeout`` seconds.
+
+    Reading stops once more than ``limit`` bytes arrived (the caller answers 413). The
+    time bound needs an asyncio event loop, the one every common ASGI server runs
+    (uvicorn, hypercorn and granian by default); under another (trio) only the size is
+    bounded, and the server's own timeouts apply.
+    """
+    if timeout is None:
+        return await _read_body(receive, limit)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return await _read_body(receive, limit)
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read_body(receive, limit)
+    except TimeoutError:
+        return None
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

@@ -227,7 +227,16 @@ def request_from_environ(environ: WSGIEnvironment, path: str) -> Request:
 
 
 def read_body(environ: WSGIEnvironment, limit: int) -> bytes:
-    """Read at most ``limit`` bytes of the body; never past ``CONTENT_LENGTH`` (PEP 3333)."""
+    """Read at most ``limit`` bytes of the body; never past ``CONTENT_LENGTH`` (PEP 3333).
+
+    Not bounded in time: a read of ``wsgi.input`` blocks in the server, and PEP 3333
+    gives an application no way to time it out (a thread left blocked on the stream
+    would hold the worker all the same). The server's own timeouts apply -- gunicorn's
+    ``--timeout`` restarts a sync worker stuck on a slow body, waitress reads the whole
+    body before calling the app (``channel_timeout``), uWSGI has ``--socket-timeout``
+    and ``harakiri``, mod_wsgi ``socket-timeout`` -- and ``policy.body_timeout`` is
+    for ASGI only.
+    """
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .request import Request
+from .request import OWS, Request
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
@@ -34,7 +34,7 @@ def _origin_of(scheme: str, host: str) -> tuple[str, str, str]:
 
 def _url_origin(url: str) -> tuple[str, str, str] | None:
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url.strip(OWS))
     except ValueError:
         return None
     if not parts.scheme or not parts.netloc:
@@ -47,7 +47,7 @@ def is_same_origin(request: Request) -> bool:
     """Whether a state-changing ``request`` comes from the site's own pages (or the address bar)."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
-        return fetch_site.strip().lower() in ("same-origin", "none")
+        return fetch_site.strip(OWS).lower() in ("same-origin", "none")
     own = _origin_of(request.scheme, request.host)
     origin = request.headers.get("origin")
     if origin is not None:  # "null" (sandboxed frames, privacy redirects) never matches

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Final
 
 from .consent import Mode
-from .request import Headers
+from .request import OWS, Headers
 
 #: Countries whose law requires prior consent for non-essential cookies: the
 #: EU and EEA (GDPR + ePrivacy Directive), the United Kingdom (UK GDPR + PECR),
@@ -52,8 +52,8 @@ def mode_from_country_header(
             value = headers.get(name)
             if value is None:
                 continue
-            code = value.strip().upper()
-            if len(code) != 2 or not code.isalpha() or code in ("XX", "T1"):
+            code = value.strip(OWS).upper()
+            if len(code) != 2 or not (code.isascii() and code.isalpha()) or code in ("XX", "T1"):
                 return default
             return "opt-in" if code in countries else "opt-out"
         return default

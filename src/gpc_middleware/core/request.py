@@ -8,6 +8,45 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Final
+
+#: Optional whitespace around header values and list elements (RFC 9110 section 5.6.3):
+#: space and horizontal tab, nothing else. ``str.strip()`` would also remove vertical
+#: tabs, form feeds, ``\x1c``-``\x1f`` and, in a Latin-1 view, NEL and no-break spaces.
+OWS: Final = " \t"
+
+# RFC 9110 section 7.2: Host = uri-host [ ":" port ], uri-host being RFC 3986's host.
+# Accepted here: an IP literal in brackets (IPv6; IPvFuture is not), or a reg-name that
+# is a DNS name (RFC 1123 labels; "_" too, as some internal names have it) -- which
+# covers IPv4 addresses. RFC 3986's reg-name also allows percent-encoding and the
+# sub-delims ("!$&'()*+,;="): no DNS name has them, and ";" or "=" in a value copied
+# into a header would add attributes of its own.
+_LABEL: Final = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST: Final = re.compile(
+    rf"(?:(?P<name>(?:{_LABEL}\.)*{_LABEL})\.?|(?P<ip6>\[[0-9a-f:.]{{2,45}}\]))(?::(?P<port>[0-9]{{0,5}}))?",
+    re.IGNORECASE | re.ASCII,
+)
+_MAX_HOST: Final = 253 + 1 + 6  # a DNS name, its root dot, ":" and a port
+
+
+def split_host(host: str) -> tuple[str, str] | None:
+    """``(name, port)`` of a ``Host`` header value, or ``None`` when it is not a valid host.
+
+    The name is lower-cased, without a trailing dot; an IPv6 literal keeps its brackets;
+    the port is ``""`` when absent. Anything else -- spaces, ``;``, ``=``,
+    percent-encoding, user info, empty labels, over-long names -- is invalid, so that
+    nothing of an invalid value is ever derived into a header.
+    """
+    if not host or len(host) > _MAX_HOST:
+        return None
+    match = _HOST.fullmatch(host)
+    if match is None:
+        return None
+    name = match.group("name") or match.group("ip6")
+    port = match.group("port") or ""
+    if len(name) > 253 or (port and int(port) > 65535):
+        return None
+    return name.lower(), port
 
 
 class Headers:
@@ -116,8 +155,12 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 
     ``http.cookies.SimpleCookie`` gives up on the whole header at the first
     character it dislikes; a stray third-party cookie must not hide ours, so
-    this splits on ``;`` and ``=`` like starlette's ``cookie_parser``. The first
-    occurrence of a name wins (RFC 6265 section 5.4 sends the most specific first).
+    this splits on ``;`` and ``=`` like starlette's ``cookie_parser``. Names and
+    values are trimmed of spaces and tabs only (RFC 6265 section 5.2 and RFC 9110
+    section 5.6.3 whitespace; ``str.strip()`` would also drop control characters,
+    making ``"\\x1fname"`` the cookie ``name``). The first occurrence of a name wins
+    (RFC 6265 section 5.4 sends the most specific first). This is the one grammar of
+    the ``Cookie`` header in the package: :class:`CookieReader` gives the same answers.
     """
     cookies: dict[str, str] = {}
     for chunk in header.split(";"):
@@ -125,7 +168,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
             name, value = chunk.split("=", 1)
         else:
             name, value = "", chunk
-        name, value = name.strip(), value.strip()
+        name, value = name.strip(OWS), value.strip(OWS)
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         if name or value:
@@ -134,43 +177,42 @@ def parse_cookie_header(header: str) -> dict[str, str]:
 
 
 class CookieReader:
-    """Finds one named cookie in a raw ``Cookie`` header, as leniently as :func:`parse_cookie_header`.
+    """Finds one named cookie in a raw ``Cookie`` header: ``parse_cookie_header(h).get(name)``, fast.
 
-    The middleware reads only its own cookie, on every request: a substring
-    search finds it in the common ``name=value`` form without splitting the
-    header; a pattern handles spaces around ``=`` and quoted values.
+    The middleware reads only its own cookie, on every request it has not seen
+    before. The fast path covers the usual header, where the name first occurs
+    as ``name=`` at the start of a cookie pair: no earlier pair can then carry the
+    name (it would contain it), so the value of that pair is the answer, found
+    without splitting the header. Anything else (spaces before ``=``, the name
+    inside another cookie's name or value) goes to :func:`parse_cookie_header`
+    itself, so that both always agree (``tests/test_fuzz_parsers.py`` checks it).
     """
 
-    __slots__ = ("_name", "_needle", "_pattern")
+    __slots__ = ("_name", "_text_name")
 
     def __init__(self, name: str) -> None:
+        self._text_name = name
         self._name = name.encode("latin-1")
-        self._needle = self._name + b"="
-        self._pattern = re.compile(
-            rb"(?:^|;)[ \t]*" + re.escape(name.encode("latin-1")) + rb"[ \t]*=[ \t]*([^;]*)"
-        )
 
     def __call__(self, header: bytes) -> bytes | None:
         """The first value of the cookie in ``header``, without surrounding quotes, or ``None``."""
-        needle = self._needle
-        start = header.find(needle)
-        if start == 0 or (start > 0 and _after_separator(header, start)):
-            start += len(needle)
-            end = header.find(b";", start)
-            value = (header[start:] if end < 0 else header[start:end]).strip(b" \t")
-        elif self._name not in header:
+        name = self._name
+        start = header.find(name)
+        if start < 0:
             return None
-        else:
-            match = self._pattern.search(header)
-            if match is None:
-                return None
-            value = match.group(1).rstrip(b" \t")
-        if len(value) >= 2 and value[:1] == value[-1:] == b'"':
-            value = value[1:-1]
-        return value
+        after = start + len(name)
+        if header.startswith(b"=", after) and (start == 0 or _after_separator(header, start)):
+            after += 1
+            end = header.find(b";", after)
+            value = (header[after:] if end < 0 else header[after:end]).strip(b" \t")
+            if len(value) >= 2 and value[:1] == value[-1:] == b'"':
+                value = value[1:-1]
+            return value
+        found = parse_cookie_header(header.decode("latin-1")).get(self._text_name)
+        return None if found is None else found.encode("latin-1")
 
 
 def _after_separator(header: bytes, index: int) -> bool:
-    """Whether ``index`` starts a cookie pair: only spaces lie between it and a ``;`` or the start."""
+    """Whether ``index`` starts a cookie pair: only spaces and tabs lie between it and a ``;``."""
     before = header[:index].rstrip(b" \t")
     return not before or before.endswith(b";")

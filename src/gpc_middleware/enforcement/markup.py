@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 _ATTR_ITEM: Final = (
@@ -65,6 +65,66 @@ VOID: Final = frozenset(
     }
 )  # fmt: skip
 HTML_WS: Final = "\t\n\f\r "
+
+# WHATWG 13.2.4.2: the "special" elements. A start tag that ends an open li, dd or dt
+# without its end tag does so only across elements that are not special (or are address,
+# div or p): "in body" insertion mode, "A start tag whose tag name is li".
+_SPECIAL: Final = frozenset(
+    {
+        "address", "applet", "area", "article", "aside", "base", "basefont", "bgsound",
+        "blockquote", "body", "br", "button", "caption", "center", "col", "colgroup", "dd",
+        "details", "dir", "div", "dl", "dt", "embed", "fieldset", "figcaption", "figure",
+        "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head",
+        "header", "hgroup", "hr", "html", "iframe", "img", "input", "keygen", "li", "link",
+        "listing", "main", "marquee", "menu", "meta", "nav", "noembed", "noframes", "noscript",
+        "object", "ol", "p", "param", "plaintext", "pre", "script", "search", "section",
+        "select", "source", "style", "summary", "table", "tbody", "td", "template", "textarea",
+        "tfoot", "th", "thead", "title", "tr", "track", "ul", "wbr", "xmp",
+    }
+)  # fmt: skip
+# "Close a p element" comes with these start tags; not across a button-scope boundary.
+_ENDS_P: Final = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir",
+        "div", "dl", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
+        "h4", "h5", "h6", "header", "hgroup", "hr", "listing", "main", "menu", "nav", "ol",
+        "p", "pre", "search", "section", "summary", "table", "ul", "xmp", "plaintext",
+    }
+)  # fmt: skip
+_BUTTON_SCOPE: Final = frozenset(
+    {"applet", "caption", "html", "table", "td", "th", "marquee", "object", "template", "button"}
+)
+# Elements a start tag ends only when they are the current node (option, table parts).
+_ENDS_CURRENT: Final = {
+    "option": frozenset({"option", "optgroup", "hr"}),
+    "optgroup": frozenset({"optgroup", "hr"}),
+    "tr": frozenset({"tr", "tbody", "thead", "tfoot"}),
+    "td": frozenset({"td", "th", "tr", "tbody", "thead", "tfoot"}),
+    "th": frozenset({"td", "th", "tr", "tbody", "thead", "tfoot"}),
+    "thead": frozenset({"tbody", "tfoot"}),
+    "tbody": frozenset({"tbody", "tfoot"}),
+}
+
+
+def ends_implicitly(stack: Sequence[str], name: str) -> bool:
+    """Whether a start tag ``name`` ends the element ``stack[0]`` without its end tag.
+
+    ``stack`` holds the open elements from that element up to the current node. The
+    usual cases of the HTML Standard's tree construction: ``<li>`` ends an open ``li``,
+    ``<dd>``/``<dt>`` an open ``dd`` or ``dt`` (across non-special elements, as browsers
+    do), a block start tag an open ``p`` (in button scope), and ``<option>`` or a table
+    part the element it follows. Anything rarer is left to the element's end tag.
+    """
+    root = stack[0]
+    above = stack[1:]
+    if root == "li" or root == "dd" or root == "dt":
+        if not (name == root or (root != "li" and name in ("dd", "dt"))):
+            return False
+        return all(e not in _SPECIAL or e in ("address", "div", "p") for e in above)
+    if root == "p":
+        return name in _ENDS_P and not any(e in _BUTTON_SCOPE for e in above)
+    closers = _ENDS_CURRENT.get(root)
+    return closers is not None and not above and name in closers
 
 
 def _ci(word: str) -> bytes:

@@ -76,10 +76,34 @@ def activated(tag: StartTag) -> bytes:
     return rewrite_tag(tag, rename=rename, remove=remove, replace=replace)
 
 
+#: Elements whose start tag alone can be made inert (:func:`neutralized`); any other
+#: element is wrapped in an inert ``<template>`` instead (:func:`inert_wrapper`).
+NEUTRALIZED_BY_START_TAG: Final = frozenset(
+    {"script", "link", "iframe", "img", "image", "embed", "source"}
+)
+
+
+def _consent_value(categories: frozenset[Category]) -> str:
+    return " ".join(c for c in ("targeting", "analytics", "preference") if c in categories)
+
+
+def inert_wrapper(categories: frozenset[Category]) -> bytes:
+    """The start tag of the ``<template>`` an element is kept in until its categories are allowed.
+
+    A browser parses a template's content but renders nothing of it, runs none of its
+    scripts and loads none of its resources; the widget puts the content back in place
+    (``data-consent-inert``) once the visitor allows every category in ``data-consent``.
+    """
+    return (
+        b"<template "
+        + attr_item("data-consent", _consent_value(categories))
+        + (b" data-consent-inert>")
+    )
+
+
 def neutralized(tag: StartTag, categories: frozenset[Category]) -> bytes:
     """The start tag made inert, with ``data-consent`` naming what would enable it."""
-    ordered = " ".join(c for c in ("targeting", "analytics", "preference") if c in categories)
-    insert = b" " + attr_item("data-consent", ordered)
+    insert = b" " + attr_item("data-consent", _consent_value(categories))
     rename: dict[str, bytes] = {}
     if tag.name == "script":
         insert = b' type="text/plain"' + insert

@@ -29,9 +29,15 @@ from typing import Final, Literal, cast
 from ..core.categories import Category, check_category
 from .catalog import strictest
 from .markup import HTML_WS, StartTag
-from .rewrite_rules import RewriteRules
-from .tag_actions import activated, neutralized, with_nonce_of
-from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, Verdict
+from .rewrite_rules import ELEMENT_CONSENT_ATTRIBUTES, RewriteRules
+from .tag_actions import (
+    NEUTRALIZED_BY_START_TAG,
+    activated,
+    inert_wrapper,
+    neutralized,
+    with_nonce_of,
+)
+from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, WRAP, Verdict
 from .tokenizer.handler import VERDICT_CACHE_LIMIT
 
 Mode = Literal["strip", "neutralize"]
@@ -52,6 +58,8 @@ _LINK_RELS: Final = frozenset(
 )
 _CONSENT_SPLIT: Final = re.compile(r"[\s,]+")
 _INERT_CAPABLE: Final = ("iframe", "img", "image", "embed", "video", "audio", "source")
+# Removing these would remove the page: a consent attribute on them is ignored.
+_DOCUMENT_ELEMENTS: Final = frozenset({"html", "head", "body"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,20 +154,24 @@ class TagDecider:
         name = tag.name
         attrs = tag.attrs
         catalog = self._catalog
-        # 1. consent-manager attribute
-        for attr, mapping in self.rules.consent_attributes.items():
+        # 1. consent-manager attribute (data-category and data-name: resource elements only)
+        resource: bool | None = None
+        for attr in self.rules.consent_attributes:
             if attr not in attrs:
                 continue
+            if attr not in ELEMENT_CONSENT_ATTRIBUTES:
+                if resource is None:
+                    resource = name in self.rules.patterns.candidate_tags or (
+                        catalog.match_marker(name, attrs) is not None
+                    )
+                if not resource:
+                    continue
             value = (tag.value(attr) or "").strip(HTML_WS)
             if value.startswith("!"):
                 return KEEP_DECISION  # orestbida clean-up script: runs on withdrawal
-            cats = {
-                c
-                for token in _CONSENT_SPLIT.split(value)
-                if token and (c := mapping.get(token, mapping.get(token.lower()))) is not None
-            }
+            cats = self._consent_categories(attr, value)
             if cats:
-                return self._decide_marked(tag, attr, value, frozenset(cats))
+                return self._decide_marked(tag, attr, value, cats)
         is_script = name == "script"
         if is_script and (tag.value("type") or "").strip(HTML_WS).lower() not in JS_TYPES:
             return KEEP_DECISION  # JSON-LD, templates, inert text/plain: not JavaScript
@@ -187,6 +199,11 @@ class TagDecider:
         return KEEP_DECISION
 
     def is_marked_element(self, tag: StartTag) -> bool:
+        if tag.name not in _DOCUMENT_ELEMENTS:
+            for attr in ELEMENT_CONSENT_ATTRIBUTES:
+                value = tag.value(attr)
+                if value is not None and self._consent_categories(attr, value.strip(HTML_WS)):
+                    return True
         return self._catalog.match_marker(tag.name, tag.attrs) is not None
 
     def wants_text(self, tag: StartTag, verdict: Verdict) -> bool:
@@ -244,6 +261,17 @@ class TagDecider:
 
     # -- how a decision is made -------------------------------------------------------
 
+    def _consent_categories(self, attr: str, value: str) -> frozenset[Category]:
+        """The categories a consent attribute's value names (none for a ``!``-value)."""
+        mapping = self.rules.consent_attributes.get(attr)
+        if not mapping or value.startswith("!"):
+            return frozenset()
+        return frozenset(
+            c
+            for token in _CONSENT_SPLIT.split(value)
+            if token and (c := mapping.get(token, mapping.get(token.lower()))) is not None
+        )
+
     def _decision_for(
         self,
         tag: StartTag,
@@ -286,6 +314,10 @@ class TagDecider:
         if inert:
             # already inert: leave the consent manager's markup as it is
             return Decision(KEEP, categories, reason, "", google=google, marked=True)
+        if tag.name not in NEUTRALIZED_BY_START_TAG:
+            # a <div>, a <video>: kept whole, and inert, in a <template> the widget opens
+            new_tag = inert_wrapper(categories)
+            return Decision(WRAP, categories, reason, "", new_tag, google=google, marked=True)
         new_tag = neutralized(tag, categories)
         return Decision(REWRITE, categories, reason, "", new_tag, google=google, marked=True)
 

@@ -8,6 +8,7 @@ change produced). The adapters only read the body and send the response.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
@@ -18,13 +19,17 @@ from ..core.consent_cookie import ConsentState, new_consent_id
 from ..core.csrf import is_same_origin
 from ..core.events import ConsentEvent, EventKind
 from ..core.iab import gpp_string, us_privacy_string
-from ..core.request import Request
+from ..core.request import OWS, Request
 from ..core.response import Response, error_response, json_response
 from .decision import Decision, effective_consent, state_with_choice
 from .policy import ConsentPolicy
 
 #: The largest request body an endpoint reads (a consent choice is a few dozen bytes).
 MAX_BODY_SIZE: Final = 16 * 1024
+#: The deepest nesting of a JSON body read (a consent choice has two levels).
+MAX_JSON_DEPTH: Final = 8
+# A complete string (skipped whole), a bracket, or a quote that starts an unterminated string.
+_JSON_TOKENS: Final = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]|"', re.DOTALL)
 VARY: Final = ("Vary", "Sec-GPC, Cookie")
 _STATE_METHODS: Final = frozenset({"PUT", "POST", "DELETE"})
 
@@ -84,6 +89,11 @@ class Route:
         return method in self.body_methods
 
 
+def body_timeout_response(seconds: float) -> Response:
+    """``408``: the body of a request to an endpoint did not arrive within ``body_timeout``."""
+    return error_response(408, f"the body did not arrive within {seconds:g} seconds", [VARY])
+
+
 class ChoiceError(ValueError):
     """A consent choice that is well-formed JSON but not a valid choice (answered with 422)."""
 
@@ -129,8 +139,31 @@ def parse_choice(payload: object) -> tuple[frozenset[Category], bool | None]:
 def is_json_content_type(value: str | None) -> bool:
     if value is None:
         return False
-    media_type = value.split(";", 1)[0].strip().lower()
+    media_type = value.split(";", 1)[0].strip(OWS).lower()
     return media_type == "application/json"
+
+
+def json_nests_deeper(text: str, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest more than ``limit`` levels deep.
+
+    ``json.loads`` recurses once per level: 2 KB of ``[`` exhaust the interpreter's
+    recursion limit (a ``RecursionError``, or a crash where the limit was raised), so the
+    depth is found first, without parsing. Brackets inside strings do not count; an
+    unterminated string ends the count, as it ends what a parser would read. Linear in
+    the length of ``text``.
+    """
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):  # lazily: the loop stops early
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+        elif token == '"':
+            break  # an unterminated string: nothing after it is read as JSON
+    return False
 
 
 class ConsentEndpoints:
@@ -209,8 +242,19 @@ class ConsentEndpoints:
         if not is_json_content_type(call.request.headers.get("content-type")):
             return Outcome(error_response(415, "send the choice as application/json", [VARY]))
         try:
-            payload = json.loads(call.body)
-        except (ValueError, UnicodeDecodeError):
+            # UTF-8, -16 or -32, as json.loads(bytes) reads it (RFC 8259 section 8.1)
+            text = call.body.decode(json.detect_encoding(call.body), "surrogatepass")
+        except UnicodeDecodeError:
+            return Outcome(error_response(400, "the body is not valid JSON", [VARY]))
+        if json_nests_deeper(text, MAX_JSON_DEPTH):
+            return Outcome(
+                error_response(
+                    400, f"the body is nested more than {MAX_JSON_DEPTH} levels deep", [VARY]
+                )
+            )
+        try:
+            payload = json.loads(text)
+        except (ValueError, RecursionError):  # defence in depth: the nesting is bounded above
             return Outcome(error_response(400, "the body is not valid JSON", [VARY]))
         try:
             choice, limit_sensitive = parse_choice(payload)

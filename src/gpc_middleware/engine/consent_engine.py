@@ -174,8 +174,9 @@ class ConsentEngine:
 
         The first response to a request with a GPC signal records the signal in
         the consent cookie, so later requests without it stay opted out. Cookies
-        of refused categories that the browser sent are expired, for the host and
-        each parent domain (tags set theirs on ``.example.com``).
+        of refused categories that the browser sent are expired, host-only and for
+        the host and the site's domain (tags set theirs on ``.example.com``), within
+        a bounded number of bytes (see ``cookie_filter.expire_refused_cookies``).
         """
         if verdict.plain:
             return _NOTHING
@@ -189,6 +190,7 @@ class ConsentEngine:
                 decision.consent.allowed,
                 policy.catalog,
                 essential_names=policy.essential_cookie_names,
+                cookie_domain=policy.cookie_domain,
             )
             headers.extend((b"set-cookie", value.encode("latin-1")) for value in expiries)
         if not decision.record_gpc:

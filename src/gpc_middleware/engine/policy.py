@@ -63,6 +63,7 @@ class ConsentPolicy:
     cookie_secure: bool = True
     cookie_samesite: SameSite = "lax"
     endpoint_path: str = "/_consent"
+    body_timeout: float = 10.0
     gpc_json_last_update: date | str | None = "auto"
     on_change: ChangeCallback | None = field(default=None, repr=False)
     texts: Mapping[str, Mapping[str, str]] | None = field(default=None, repr=False)
@@ -142,6 +143,12 @@ class ConsentPolicy:
             raise ValueError(
                 "endpoint_path must start with '/' and not end with '/', e.g. '/_consent'"
             )
+        if (
+            isinstance(self.body_timeout, bool)
+            or not isinstance(self.body_timeout, (int, float))
+            or not 0 < self.body_timeout <= 3600
+        ):
+            raise ValueError("body_timeout must be a number of seconds, more than 0, at most 3600")
         if self.on_change is not None and not callable(self.on_change):
             raise ValueError("on_change must be a callable taking a ConsentEvent")
 

@@ -24,6 +24,7 @@ from ..core.consent import Consent
 from ..core.consent_cookie import ConsentState, new_consent_id
 from ..core.csrf import is_same_origin
 from ..core.events import ConsentEvent, EventKind
+from ..core.request import OWS
 from ..core.response import Response, error_response
 from ..widget.assets import widget_assets
 from ..widget.config import render_widget_config
@@ -194,7 +195,8 @@ class WidgetEndpoints:
             return Outcome(_html_error(403, "This form was sent from another site.", policy, page))
         if len(call.body) > MAX_FORM_SIZE:
             return Outcome(_html_error(413, "The form is too large.", policy, page))
-        content_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        content_type = request.headers.get("content-type") or ""
+        content_type = content_type.split(";", 1)[0].strip(OWS).lower()
         if content_type != _FORM_CONTENT_TYPE:
             return Outcome(_html_error(415, "The form was not sent as a form.", policy, page))
         try:
@@ -248,7 +250,7 @@ class WidgetEndpoints:
         ]
         if_none_match = call.request.headers.get("if-none-match")
         if if_none_match is not None and asset.etag in {
-            t.strip() for t in if_none_match.split(",")
+            t.strip(OWS) for t in if_none_match.split(",")
         }:
             headers = [
                 (k, v) for k, v in headers if k.lower() not in ("content-length", "content-type")

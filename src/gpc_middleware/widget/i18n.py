@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
+from ..core.request import OWS
 from .texts import ENGLISH, FRENCH, KOREAN
 
 __all__ = [
@@ -54,6 +55,8 @@ _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 
 # Accept-Language is attacker-controlled: look at no more than this many ranges.
 _MAX_LANGUAGE_RANGES: Final = 32
+# RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+_QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?", re.ASCII)
 
 
 def _normalize_tag(tag: str) -> str:
@@ -135,17 +138,16 @@ def _parse_accept_language(header: str) -> list[tuple[str, float]]:
     ranges: list[tuple[str, float]] = []
     for item in header.split(",")[:_MAX_LANGUAGE_RANGES]:
         tag, _, params = item.partition(";")
-        tag = tag.strip()
+        tag = tag.strip(OWS)
         if tag != "*" and not _LANGUAGE_TAG.fullmatch(tag):
             continue
         quality = 1.0
         for param in params.split(";"):
             name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value.strip())
-                except ValueError:
-                    quality = -1.0
+            if name.strip(OWS).lower() == "q":
+                value = value.strip(OWS)
+                # float() would also take "nan", "1_0" and Unicode digits and spaces
+                quality = float(value) if _QVALUE.fullmatch(value) else -1.0
         if not 0.0 <= quality <= 1.0:
             continue
         ranges.append((_normalize_tag(tag), quality))
@@ -190,7 +192,7 @@ def negotiate_language(
             f"default language {default!r} is not among the available ones: "
             f"{', '.join(by_normal) or '(none)'}"
         )
-    if override is not None and _LANGUAGE_TAG.fullmatch(override.strip()):
+    if override is not None and _LANGUAGE_TAG.fullmatch(override.strip(OWS)):
         found = _lookup(_normalize_tag(override), by_normal)
         if found is not None:
             return found

@@ -10,8 +10,9 @@ extent of their elements; it skips raw text, comments and script data as the WHA
 tokenizer does, and tracks ``<noscript>`` and ``<template>`` (whose content is read as
 markup, so the candidates inside them are found too). What to do with each candidate
 it asks a :class:`TagHandler`, and it carries out the answer (:class:`Verdict`): keep,
-drop the element, rewrite the start tag, or hold an inline script's text for a second
-look. It knows nothing of trackers or consent.
+drop the element, rewrite the start tag, wrap the element in another (whose content a
+browser leaves inert, such as ``<template>``), or hold an inline script's text for a
+second look. It knows nothing of trackers or consent.
 
 The states live in three mixins, one module each: :mod:`.text` (text between
 candidates), :mod:`.raw_text` (raw text, comments, script data, over-long tags) and
@@ -37,7 +38,7 @@ candidates), :mod:`.raw_text` (raw text, comments, script data, over-long tags) 
 from __future__ import annotations
 
 from .elements import ElementStates
-from .handler import CLASSIFY, KEEP, KEEP_VERDICT, REMOVE, REWRITE, TagHandler, Verdict
+from .handler import CLASSIFY, KEEP, KEEP_VERDICT, REMOVE, REWRITE, WRAP, TagHandler, Verdict
 from .patterns import ScanPatterns
 from .raw_text import RawTextStates
 from .text import TextStates
@@ -48,6 +49,7 @@ __all__ = [
     "KEEP_VERDICT",
     "REMOVE",
     "REWRITE",
+    "WRAP",
     "ScanPatterns",
     "TagHandler",
     "Tokenizer",

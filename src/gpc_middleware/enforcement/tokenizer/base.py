@@ -70,6 +70,7 @@ class TokenizerBase:
         "_base",
         "_buf",
         "_closed",
+        "_depth",
         "_done",
         "_interesting",
         "_marker_end",
@@ -120,6 +121,7 @@ class TokenizerBase:
         self._out: list[bytes] = []
         self._closed = False
         self._warned = False
+        self._depth = 0  # how many wrapped elements this tokenizer's input lies in
 
         self._state = TEXT
         self._sink = EMIT

@@ -7,8 +7,11 @@ cache or from :meth:`TagHandler.decide`. ``KEEP`` passes it on. ``REMOVE`` drops
 element whole: ``script``/``iframe`` up to their raw-text end tag, as the body streams
 (never held); void elements are just the tag; any other element is held until the
 matching end tag, counted with an open-element stack (:meth:`ElementStates._held`).
-``REWRITE`` replaces the start tag. ``CLASSIFY`` (an inline script) holds the text until
-its end tag, then asks :meth:`TagHandler.classify`.
+``REWRITE`` replaces the start tag. ``WRAP`` holds the element as ``REMOVE`` does, then
+sends it inside the verdict's element, its content tokenized again by a tokenizer of its
+own (so the candidates inside are decided too); wrapped elements nested more than
+:data:`MAX_WRAP_DEPTH` deep are dropped instead. ``CLASSIFY`` (an inline script) holds
+the text until its end tag, then asks :meth:`TagHandler.classify`.
 
 Memory bound: at most ``max_element_bytes`` are held. A longer held element passes
 through unchanged (logged at WARNING), except an inline script whose first bytes
@@ -30,6 +33,7 @@ from ..markup import (
     START_TAG_RE,
     VOID,
     StartTag,
+    ends_implicitly,
     tag_name,
 )
 from .base import (
@@ -48,7 +52,19 @@ from .base import (
     PendingElement,
     TokenizerBase,
 )
-from .handler import CLASSIFY, KEEP, KEEP_VERDICT, REMOVE, REWRITE, VERDICT_CACHE_LIMIT, Verdict
+from .handler import (
+    CLASSIFY,
+    KEEP,
+    KEEP_VERDICT,
+    REMOVE,
+    REWRITE,
+    VERDICT_CACHE_LIMIT,
+    WRAP,
+    Verdict,
+)
+
+#: Wrapped elements inside wrapped elements deeper than this are dropped, not wrapped.
+MAX_WRAP_DEPTH = 4
 
 
 class ElementStates(TokenizerBase):
@@ -117,12 +133,15 @@ class ElementStates(TokenizerBase):
             self._emit_start_tag(p, end, tag, verdict)
             self._enter_raw(RAW_END_RES["iframe"], end, 8, AFTER_TEXT, EMIT, True)
             return
-        if action == REMOVE:
+        if action in (REMOVE, WRAP):
             if name in VOID:
-                self._done = end
-                self.handler.on_removed(
-                    tag, verdict, start_abs, self._base + end, self._template > 0
-                )
+                if action == WRAP:
+                    self._wrap(tag, verdict, p, end, end)
+                else:
+                    self._done = end
+                    self.handler.on_removed(
+                        tag, verdict, start_abs, self._base + end, self._template > 0
+                    )
                 self._pos = end
                 return
             self._pending = PendingElement(start_abs, tag, verdict, self._base + end)
@@ -200,6 +219,9 @@ class ElementStates(TokenizerBase):
             if name in RAW_END_RES:
                 self._enter_raw(RAW_END_RES[name], end, len(name) + 2, AFTER_HELD, HOLD, True)
                 return True
+            if ends_implicitly(self._stack, name):  # <li>a<li>: the first li ends here
+                self._finish_pending(p)
+                return True
             if name == "plaintext":
                 self._enter_raw(NEVER_RE, end, 0, AFTER_HELD, HOLD)
                 return True
@@ -232,6 +254,29 @@ class ElementStates(TokenizerBase):
             )
         elif action == REWRITE and start >= self._done:
             self._emit_start_tag(start, start + len(pending.tag.raw), pending.tag, verdict)
+        elif action == WRAP and start >= self._done:
+            self._wrap(pending.tag, verdict, start, start + len(pending.tag.raw), end)
+
+    def _wrap(self, tag: StartTag, verdict: Verdict, start: int, body: int, end: int) -> None:
+        """Send the element at buffer ``[start, end)`` inside ``verdict.new_tag``'s element,
+        its content (from ``body``) through a tokenizer of its own."""
+        if self._depth >= MAX_WRAP_DEPTH:
+            self._done = end
+            self.handler.on_removed(
+                tag, verdict, self._base + start, self._base + end, self._template > 0
+            )
+            return
+        inner = type(self)(self.patterns, self.handler)
+        inner._base = self._base + body
+        inner._depth = self._depth + 1
+        inner._template = self._template + 1  # a wrapper is a template: no prefix inside
+        content = inner.feed(self._buf[body:end]) + inner.close()
+        closing = b"</" + tag_name(verdict.new_tag).encode("latin-1") + b">"
+        self._out.append(verdict.new_tag + self._buf[start:body] + content + closing)
+        self._done = end
+        self.handler.on_rewritten(
+            tag, verdict, self._base + start, self._base + end, self._template > 0
+        )
 
     # -- bounds and end of input ----------------------------------------------------
 

@@ -18,6 +18,9 @@ KEEP: Final = 0  # pass the element through unchanged
 REMOVE: Final = 1  # drop the whole element (start tag to matching end, or just a void tag)
 REWRITE: Final = 2  # replace the start tag with ``Verdict.new_tag``; keep the rest
 CLASSIFY: Final = 3  # an inline script: hold its text, then ask :meth:`TagHandler.classify`
+#: hold the element (as for ``REMOVE``), then send it inside the element whose start tag is
+#: ``Verdict.new_tag``, its content tokenized again (``script`` and ``iframe``: kept as they are)
+WRAP: Final = 4
 
 
 class Verdict:
@@ -76,7 +79,8 @@ class TagHandler(Protocol):
     def on_rewritten(
         self, tag: StartTag, verdict: Verdict, start: int, end: int, in_template: bool
     ) -> None:
-        """A start tag (input bytes ``[start, end)``) was replaced by ``verdict.new_tag``."""
+        """A start tag (input bytes ``[start, end)``) was replaced by ``verdict.new_tag``;
+        for ``WRAP``, the element ``[start, end)`` was wrapped in it."""
         ...
 
 

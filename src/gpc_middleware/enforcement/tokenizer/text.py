@@ -59,20 +59,25 @@ class TextStates(TokenizerBase):
         has_markers = bool(self._marker_tokens)
         prefix_pending = self.handler.prefix_pending
         m = search(buf, pos)
+        # The next marker token at or after pos (n: none). Markers are rare: it is looked
+        # up again only once pos has passed it, not for every candidate.
+        t = self._next_marker(pos, n) if has_markers else n
         while True:
             if m is not None and m.start() < pos:
                 m = search(buf, pos)
             p = m.start() if m is not None else n
-            if has_markers:
-                t = self._next_marker(pos, p)
-                if t < p:
-                    resume = self._marker_at(pos, t, final)
-                    if resume == WAIT:
-                        return False
-                    if resume == CHANGED:
-                        return True
-                    pos = resume
+            if t < p:
+                if t < pos:  # skipped over (inside a kept element): find the next one
+                    t = self._next_marker(pos, n)
                     continue
+                resume = self._marker_at(pos, t, final)
+                if resume == WAIT:
+                    return False
+                if resume == CHANGED:
+                    return True
+                pos = resume
+                t = self._next_marker(pos, n)
+                continue
             if m is None:
                 self._pos = n if final else self._text_tail(pos, n)
                 return False
@@ -198,11 +203,7 @@ class TextStates(TokenizerBase):
             buf.find(b"<", g, x) == -1 and buf.find(b'"', g, x) == -1 and buf.find(b"'", g, x) == -1
         ):
             r = buf.rfind(b"<", pos, g)
-            if r == -1:
-                return -1
-            if (
-                buf.find(b'"', r, g) == -1 and buf.find(b"'", r, g) == -1
-            ) or QUOTES_BALANCED_RE.fullmatch(buf, r, g) is not None:
+            if r == -1 or QUOTES_BALANCED_RE.fullmatch(buf, r, g) is not None:
                 return -1
         w = WALK_RE.match(buf, pos, x).end()  # type: ignore[union-attr]
         return -1 if w >= x else w

@@ -13,7 +13,8 @@
  * is nothing to ask), opens the settings dialog from any [data-consent-open]
  * element, saves with PUT ENDPOINT, dispatches "consent:change" on document, then
  * reloads or activates inert elements (<script type="text/plain" data-consent>,
- * [data-consent][data-src]). Server data is only ever inserted with textContent.
+ * [data-consent][data-src], <template data-consent data-consent-inert>). Server data
+ * is only ever inserted with textContent.
  *
  * Events on document: "consent:ready" (detail: state, after load) and "consent:change"
  * (detail: the endpoint's new state, before any reload). window.gpcConsent.open()
@@ -177,14 +178,29 @@
   }
 
   function activate() {
-    const nodes = document.querySelectorAll("[data-consent]");
-    for (const el of Array.prototype.slice.call(nodes)) {
-      if (el.getAttribute("data-consent-state") === "active" || el.closest(".gpc-root")) continue;
-      const wanted = categoriesOf(el);
-      if (!wanted.length || !wanted.every(allowed)) continue;
-      if (el.tagName === "SCRIPT") activateScript(el);
-      else activateElement(el);
+    // An opened <template> puts elements in the page that may need activating in turn.
+    let opened = true;
+    while (opened) {
+      opened = false;
+      const nodes = document.querySelectorAll("[data-consent]");
+      for (const el of Array.prototype.slice.call(nodes)) {
+        if (el.getAttribute("data-consent-state") === "active" || el.closest(".gpc-root")) continue;
+        const wanted = categoriesOf(el);
+        if (!wanted.length || !wanted.every(allowed)) continue;
+        if (el.tagName === "TEMPLATE") {
+          if (el.hasAttribute("data-consent-inert")) opened = openTemplate(el) || opened;
+        } else if (el.tagName === "SCRIPT") activateScript(el);
+        else activateElement(el);
+      }
     }
+  }
+
+  function openTemplate(template) {
+    // The server kept a refused element whole, and inert, in a <template>: put it in its
+    // place. Scripts of a template's content never started, so their copies run.
+    if (!template.parentNode) return false;
+    template.parentNode.replaceChild(document.importNode(template.content, true), template);
+    return true;
   }
 
   function activateScript(old) {
