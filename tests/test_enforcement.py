@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import combinations
+from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from gpc_middleware import ConsentPolicy
+from gpc_middleware import ConsentPolicy, GPCWSGIMiddleware
 from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 from gpc_middleware.engine.consent_engine import ConsentEngine
 from gpc_middleware.engine.response_filter import filter_response_start
 
-from .apps import MARKED, PAGES_DIR, TRACKED, page_chunks
-from .conftest import Client
+from .apps import MARKED, PAGES_DIR, TRACKED, page_chunks, starlette_app
+from .conftest import ASGIClient, Client
 
 PAGES = sorted(p.stem for p in PAGES_DIR.glob("*.html"))
 OPTIONAL = ("analytics", "preference", "targeting")
@@ -316,3 +318,60 @@ def test_invalid_enforcement_settings(make_client: Callable[..., Client]) -> Non
     ):
         with pytest.raises(ValueError):
             make_client(**kwargs)
+
+
+@pytest.mark.parametrize("kind", ["cached", "csp"])
+def test_a_page_rewritten_whole_keeps_an_exact_content_length(client: Client, kind: str) -> None:
+    # A body the app sent in one piece is rewritten in one piece: its new length is known,
+    # and a server need not fall back to chunked encoding (which HTTP/1.0 cannot read).
+    reply = client.get(f"/special/{kind}")
+    assert b"googletagmanager" not in reply.body and b"</html>" in reply.body
+    assert reply.all("content-length") == [str(len(reply.body))]
+
+
+def test_a_streamed_page_is_rewritten_as_it_streams_without_a_length() -> None:
+    # Straight through the WSGI adapter (webtest would add a length of its own): a body of
+    # many chunks goes out as it is rewritten, the headers before the app's last chunk.
+    produced: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        for index, chunk in enumerate(page_chunks("01_news_ga4_gtm")):
+            produced.append(index)
+            yield chunk
+
+    started: list[list[tuple[str, str]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append(headers)
+        return lambda data: None
+
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    middleware = GPCWSGIMiddleware(app, policy=ConsentPolicy(secret_key="s" * 32))
+    out = iter(middleware(environ, start_response))
+    first = next(out)
+    assert started and len(produced) < len(page_chunks("01_news_ga4_gtm"))
+    assert not any(name.lower() == "content-length" for name, _ in started[0])
+    body = first + b"".join(out)
+    assert b'<script async src="https://www.googletagmanager.com/gtag/js' not in body
+
+
+def test_a_streamed_asgi_page_has_no_length() -> None:
+    reply = ASGIClient(starlette_app(ConsentPolicy(secret_key="s" * 32))).get(
+        "/pages/01_news_ga4_gtm"
+    )
+    assert b'<script async src="https://www.googletagmanager.com/gtag/js' not in reply.body
+    assert reply.all("content-length") == []
+
+
+@pytest.mark.parametrize("signal", [{}, {"Sec-GPC": "1"}], ids=["no-signal", "gpc-recorded"])
+def test_our_vary_tokens_join_the_apps_vary_header(client: Client, signal: dict[str, str]) -> None:
+    # With a compression middleware inside, the response already says Vary: Accept-Encoding.
+    reply = client.get("/special/vary", headers=signal)
+    (vary,) = reply.all("vary")
+    assert [token.strip().lower() for token in vary.split(",")] == [
+        "accept-encoding",
+        "sec-gpc",
+        "cookie",
+    ]

@@ -70,3 +70,35 @@ def test_lint_is_happy_with_filtered_responses() -> None:
     app = webtest.TestApp(GPCWSGIMiddleware(make_app("text/html", body), policy=POLICY))  # lint on
     assert app.get("/").body == b"<html></html>"
     assert body.closed
+
+
+def test_http10_client_gets_an_exact_length_from_werkzeugs_server() -> None:
+    # werkzeug's dev server answers an HTTP/1.0 client with chunked encoding (which it
+    # cannot read) whenever Content-Length is missing; a page rewritten whole keeps one.
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from .apps import flask_app
+
+    server = make_server("127.0.0.1", 0, flask_app(ConsentPolicy(secret_key="s" * 32)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as sock:
+            sock.sendall(b"GET /special/cached HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            raw = b""
+            while chunk := sock.recv(65536):
+                raw += chunk
+    finally:
+        server.shutdown()
+        thread.join(5)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = {
+        line.split(b":", 1)[0].strip().lower(): line.split(b":", 1)[1].strip()
+        for line in head.split(b"\r\n")[1:]
+    }
+    assert b"transfer-encoding" not in headers
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert b"googletagmanager" not in body and body.endswith(b"</html>")

@@ -148,8 +148,12 @@ class _FlushOnShutdown:
 class _RewrittenBody:
     """A response body sent chunk by chunk as its :class:`BodyFilter` rewrites it.
 
-    Empty intermediate chunks are skipped. Only with the debugging
-    ``suppressed_header`` is the whole body held, to count before the headers go out.
+    The start message waits for the first body message. When that one is the whole body
+    (``more_body`` false: the usual case for a rendered page), the rewritten body goes out
+    with an exact ``Content-Length``, so that no server falls back to chunked encoding (an
+    HTTP/1.0 client cannot read it). Otherwise the headers go out at once and the body
+    streams; empty intermediate chunks are skipped. Only with the debugging
+    ``suppressed_header`` is a streamed body held whole, to count before the headers go out.
     """
 
     __slots__ = ("_filter", "_held", "_held_body", "_send")
@@ -161,13 +165,11 @@ class _RewrittenBody:
         self._held_body: list[bytes] = []
 
     async def start(self, message: Message) -> None:
-        if self._filter.buffers_whole_body:
-            self._held = message
-            return
-        await self._send(message)
+        self._held = message
 
     async def send(self, message: Message) -> None:
         if message["type"] != "http.response.body":
+            await self._release()
             await self._send(message)
             return
         body_filter = self._filter
@@ -175,19 +177,30 @@ class _RewrittenBody:
         body = body_filter.feed(message.get("body", b""))
         if not more:
             body += body_filter.close()
-        if self._held is not None:
-            self._held_body.append(body)
-            if more:
+        start = self._held
+        if start is not None:
+            if more and body_filter.buffers_whole_body:
+                self._held_body.append(body)
                 return
-            start, self._held = self._held, None
-            extra = body_filter.suppressed_header()
-            if extra is not None:
-                start["headers"] = [*start["headers"], extra]
-            await self._send(start)
-            await self._send({"type": "http.response.body", "body": b"".join(self._held_body)})
-            return
+            if not more:
+                whole = b"".join([*self._held_body, body])
+                headers = [*start["headers"], (b"content-length", b"%d" % len(whole))]
+                extra = body_filter.suppressed_header()
+                if extra is not None:
+                    headers.append(extra)
+                self._held = None
+                await self._send({**start, "headers": headers})
+                await self._send({"type": "http.response.body", "body": whole})
+                return
+            await self._release()
         if body or not more:
             await self._send({**message, "body": body})
+
+    async def _release(self) -> None:
+        """Send the held start message as it is (the body streams, or something else comes)."""
+        start, self._held = self._held, None
+        if start is not None:
+            await self._send(start)
 
 
 def request_from_scope(scope: Scope) -> Request:

@@ -84,18 +84,22 @@ class GPCWSGIMiddleware:
 class _Responder:
     """Per-request ``start_response`` wrapper: the headers go through :func:`filter_response_start`.
 
-    The real ``start_response`` is called at once with the filtered headers
-    (PEP 3333 lets the server send them when the first body bytes come), except
-    with the debugging ``suppressed_header``, where it waits for the whole body.
+    A response that is not rewritten starts at once with the filtered headers. One that is
+    rewritten starts when its first rewritten bytes are ready (PEP 3333 lets a server send
+    headers only then anyway): if the first chunk is the whole body, as the app's
+    ``Content-Length`` or a one-item list says, the headers carry the exact new length, so
+    that no server falls back to chunked encoding (an HTTP/1.0 client cannot read it).
     """
 
     __slots__ = (
         "_consent",
+        "_exc_info",
         "_extra",
         "_method",
         "_policy",
         "_start_response",
         "_status",
+        "_write",
         "body",
         "headers",
         "started",
@@ -117,6 +121,8 @@ class _Responder:
         self.body: BodyFilter | None = None
         self.started = False
         self._status = ""
+        self._exc_info: Any = None
+        self._write: Any = None
         self.headers: list[tuple[str, str]] = []
 
     def start_response(
@@ -137,19 +143,33 @@ class _Responder:
         self._status = status
         self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in filtered]
         body = self.body
-        if body is not None and body.buffers_whole_body and exc_info is None:
-            return self._refuse_write
-        write = self._start_response(status, self.headers, exc_info)
         if body is None:
-            return write
-        return lambda data: write(body.feed(data))  # the legacy write() path is filtered too
+            return self._start_response(status, self.headers, exc_info)
+        self._exc_info = exc_info
+        if exc_info is not None:  # an error page replaces what was started: send it now
+            self.begin()
+        if body.buffers_whole_body:
+            return self._refuse_write
+        return self._write_filtered
 
-    def finish_buffered(self, body_filter: BodyFilter) -> None:
-        extra = body_filter.suppressed_header()
-        headers = self.headers + (
-            [(extra[0].decode("latin-1"), extra[1].decode("latin-1"))] if extra else []
-        )
-        self._start_response(self._status, headers)
+    def begin(self, length: int | None = None) -> None:
+        """Call the server's ``start_response`` (once), with ``length`` as ``Content-Length``."""
+        if self._write is not None:
+            return
+        headers = self.headers
+        if length is not None:
+            headers = [*headers, ("Content-Length", str(length))]
+            extra = self.body.suppressed_header() if self.body is not None else None
+            if extra is not None:
+                headers.append((extra[0].decode("latin-1"), extra[1].decode("latin-1")))
+        self._write = self._start_response(self._status, headers, self._exc_info)
+
+    def _write_filtered(self, data: bytes) -> None:
+        """The legacy ``write()`` path, filtered too."""
+        body = self.body
+        out = body.feed(data) if body is not None else data
+        self.begin()
+        self._write(out)
 
     @staticmethod
     def _refuse_write(data: bytes) -> None:
@@ -165,25 +185,43 @@ class _FilteredBody:
 
     def __iter__(self) -> Iterator[bytes]:
         responder = self._responder
-        buffered: list[bytes] = []
-        for chunk in self._result:
+        result = self._result
+        # A one-item list is the whole body in hand (the common case for rendered pages).
+        one_item = isinstance(result, (list, tuple)) and len(result) == 1
+        held: list[bytes] | None = None  # the rewritten body, held to be sent whole
+        decided = False
+        for chunk in result:
             body_filter = responder.body  # known once the app has called start_response
             if body_filter is None:
                 yield chunk
-            elif body_filter.buffers_whole_body:
-                buffered.append(body_filter.feed(chunk))
-            else:
-                out = body_filter.feed(chunk)
-                if out:
-                    yield out
+                continue
+            if not decided and (chunk or body_filter.buffers_whole_body):
+                decided = True
+                if (
+                    body_filter.buffers_whole_body
+                    or one_item
+                    or body_filter.declared_length == len(chunk)
+                ):
+                    held = []
+            if held is not None:
+                held.append(body_filter.feed(chunk))
+                continue
+            out = body_filter.feed(chunk)
+            if out:
+                responder.begin()
+                yield out
         body_filter = responder.body
-        if body_filter is not None:
-            tail = body_filter.close()
-            if body_filter.buffers_whole_body:
-                responder.finish_buffered(body_filter)
-                yield b"".join(buffered) + tail
-            elif tail:
-                yield tail
+        if body_filter is None:
+            return
+        tail = body_filter.close()
+        if held is not None:
+            whole = b"".join([*held, tail])
+            responder.begin(len(whole))
+            yield whole
+            return
+        responder.begin()
+        if tail:
+            yield tail
 
     def close(self) -> None:
         close = getattr(self._result, "close", None)

@@ -51,17 +51,33 @@ _warned_codings: set[str] = set()
 
 
 def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
-    """``headers`` with ``tokens`` added to ``Vary`` (never overwritten; ``*`` already covers all)."""
+    """``headers`` with ``tokens`` added to ``Vary`` (never overwritten; ``*`` already covers all).
+
+    The tokens join the first ``Vary`` header there is, so that a response carries one
+    (a compression middleware inside has often set ``Vary: Accept-Encoding``).
+    """
     present: set[bytes] = set()
-    for name, value in headers:
+    first = -1
+    for index, (name, value) in enumerate(headers):
         if name.lower() == b"vary":
+            if first < 0:
+                first = index
             present.update(part.strip().lower() for part in value.split(b","))
     if b"*" in present:
         return headers
-    missing = [t for t in tokens if t.lower() not in present]
+    missing: list[bytes] = []
+    for token in tokens:
+        if token.lower() not in present:
+            present.add(token.lower())
+            missing.append(token)
     if not missing:
         return headers
-    return [*headers, (b"vary", b", ".join(missing))]
+    if first < 0:
+        return [*headers, (b"vary", b", ".join(missing))]
+    out = list(headers)
+    name, value = out[first]
+    out[first] = (name, b", ".join([value, *missing]) if value.strip() else b", ".join(missing))
+    return out
 
 
 def filter_response_start(
@@ -91,7 +107,17 @@ def filter_response_start(
     if has_set_cookie and policy.filter_set_cookies:
         headers = _filter_set_cookies(policy, consent, headers)
     if extra:
-        headers = [*headers, *extra]
+        # Our Vary tokens join the response's own Vary header: one header, not two.
+        headers = [*headers, *(pair for pair in extra if pair[0].lower() != b"vary")]
+        vary = [
+            token.strip()
+            for name, value in extra
+            if name.lower() == b"vary"
+            for token in value.split(b",")
+            if token.strip()
+        ]
+        if vary:
+            headers = merge_vary(headers, tuple(vary))
     if (
         content_type
         and _HTML_TYPE.match(content_type)
@@ -143,10 +169,14 @@ def _start_rewriting(
     out: RawHeaders = []
     has_cache_control = False
     csp_nonce: bytes | None = None
+    declared_length: int | None = None
     for name, value in headers:
         lower = name.lower()
         if lower == b"content-length":
-            continue  # the body changes length
+            # The body changes length. What the app declared tells a WSGI adapter when the
+            # first chunk is the whole body, so that the new length can be sent exactly.
+            declared_length = int(value) if value.strip().isdigit() else None
+            continue
         if lower == b"etag" and not value.startswith(b"W/"):
             value = b"W/" + value  # the same page, no longer the same bytes (RFC 9110 8.8.3)
         elif lower == b"cache-control":
@@ -165,7 +195,7 @@ def _start_rewriting(
         if policy.inject_widget
         else None
     )
-    return out, BodyFilter(policy, consent, codec, inject)
+    return out, BodyFilter(policy, consent, codec, inject, declared_length=declared_length)
 
 
 class BodyFilter:
@@ -178,12 +208,21 @@ class BodyFilter:
         "_policy",
         "_removals",
         "_stripper",
+        "declared_length",
         "suppressed",
     )
 
     def __init__(
-        self, policy: ConsentPolicy, consent: Consent, codec: Codec | None, inject: bytes | None
+        self,
+        policy: ConsentPolicy,
+        consent: Consent,
+        codec: Codec | None,
+        inject: bytes | None,
+        *,
+        declared_length: int | None = None,
     ) -> None:
+        #: The app's ``Content-Length`` (of the body before rewriting), if it sent one.
+        self.declared_length = declared_length
         neutralize = policy.html_mode == "neutralize"
         snippet = None
         if policy.google_consent_mode:
