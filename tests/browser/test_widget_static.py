@@ -25,6 +25,7 @@ pytest.importorskip("playwright.sync_api", reason="playwright not installed; run
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from gpc_middleware.core.categories import OPTIONAL_CATEGORIES, Category
+from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 from gpc_middleware.widget.assets import widget_assets, widget_script_tag
 from gpc_middleware.widget.config import render_widget_config
 from gpc_middleware.widget.i18n import DEFAULT_CATALOGS, negotiate_language
@@ -53,6 +54,20 @@ CONFIRMATIONS: dict[str, Literal["do_not_sell", "limit_sensitive"]] = {
 CSRF_TOKEN = "csrf-token-of-the-double"
 GIF = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
+)
+
+
+def _neutralized(markup: bytes) -> str:
+    stripper = TagStripper(RewriteRules(), (), mode="neutralize")
+    return (stripper.feed(markup) + stripper.close()).decode()
+
+
+# Marked blocks as the server's neutralize mode sends them: inert templates the widget opens.
+WRAPPED = _neutralized(
+    b'<div data-consent="analytics" id="wrapped-analytics"><p>Our visitors</p>'
+    b"<script>window.wrappedRuns = (window.wrappedRuns || 0) + 1;</script>"
+    b'<img data-consent="targeting" src="/pixel/wrapped-targeting.gif" alt=""></div>'
+    b'<div data-consent="targeting" id="wrapped-targeting"><p>Partner offers</p></div>'
 )
 
 
@@ -133,6 +148,7 @@ window.analyticsRuns = (window.analyticsRuns || 0) + 1;
 <script type="text/plain" data-consent="preference" src="/static/preference.js"></script>
 <script{nonce_attr}>window.essentialRan = true;</script>
 <iframe data-consent="analytics" data-src="/frame/analytics" title="Analytics frame"></iframe>
+{WRAPPED}
 <img data-consent="targeting" data-src="/pixel/targeting.gif" alt="" width="1" height="1">
 <img data-consent="preference" data-src="/pixel/preference.gif" alt="" width="1" height="1">
 </main>
@@ -572,11 +588,18 @@ def test_save_choices_activates_only_allowed_elements(
     )
     page.wait_for_function("document.querySelectorAll('img[src=\"/pixel/preference.gif\"]').length")
     assert page.evaluate("window.targetingRan") is None
-    assert page.locator("img[data-consent=targeting]").get_attribute("src") is None
-    assert page.locator("img[data-consent=targeting]").get_attribute("data-src")
+    assert page.locator("main > img[data-consent=targeting]").get_attribute("src") is None
+    assert page.locator("main > img[data-consent=targeting]").get_attribute("data-src")
     assert page.locator("script[data-consent=targeting]").get_attribute("type") == "text/plain"
     assert "/pixel/targeting.gif" not in double.paths()
     assert "/frame/analytics" in double.paths()
+    # A marked block the server wrapped in an inert template: opened once its category is
+    # allowed, its script run once, and what it holds of a refused category kept inert.
+    page.wait_for_function("window.wrappedRuns === 1")
+    assert page.locator("#wrapped-analytics p").inner_text() == "Our visitors"
+    assert page.locator("#wrapped-analytics img").get_attribute("src") is None
+    assert page.locator("#wrapped-targeting").count() == 0
+    assert "/pixel/wrapped-targeting.gif" not in double.paths()
     # Activation is idempotent: a second pass runs nothing twice.
     page.locator("[data-gpc-floating]").click()
     page.get_by_role("dialog").get_by_role("button", name="Save choices").click()
