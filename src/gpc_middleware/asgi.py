@@ -1,7 +1,11 @@
 """ASGI adapter: ``GPCMiddleware`` for Starlette, FastAPI and any ASGI 3 application.
 
 It only translates between ASGI messages and the sans-IO :class:`ConsentEngine`;
-every decision is made there. WebSocket and lifespan scopes pass straight through.
+every decision is made there: the request's edits (a copy of the scope with the
+edited headers, ``engine/request_edits.py``), the response's start and body
+(``engine/response_filter.py``). A file sent with ``http.response.pathsend`` that
+must be rewritten is read here and sent as body messages. WebSocket and lifespan
+scopes pass straight through.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from .core.response import Response
 from .engine.consent_endpoint import MAX_BODY_SIZE, Route, body_timeout_response
 from .engine.consent_engine import ConsentEngine, Verdict
 from .engine.policy import ConsentPolicy
+from .engine.request_edits import edit_request, edited_headers, renders_as_document
 from .engine.response_filter import BodyFilter, filter_response_start
 
 Scope = MutableMapping[str, Any]
@@ -24,7 +29,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_SCANNED = frozenset({b"cookie", b"sec-gpc"})  # the request headers every decision reads
+# The request headers read on every request: for the decision, and for the edits that let the
+# app's answer be filtered (engine/request_edits.py).
+_SCANNED = frozenset({b"cookie", b"sec-gpc", b"accept-encoding", b"range", b"sec-fetch-dest"})
+_ZEROCOPY = "http.response.zerocopysend"
+#: How much of a file sent with ``http.response.pathsend`` is read at a time to be rewritten.
+FILE_CHUNK = 64 * 1024
 
 #: Where the request's effective consent is stored: ``request.state.gpc_consent`` in Starlette.
 STATE_KEY = "gpc_consent"
@@ -39,6 +49,9 @@ class GPCMiddleware:
         self.engine = ConsentEngine(policy)
         self._routes = self.engine.routes
         self._inspects_responses = policy.inspects_responses
+        self._edits_requests = policy.html_mode != "off"
+        # Accept-Encoding values that need no edit: browsers send few, on every request.
+        self._plain_encodings: set[bytes] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,9 +60,10 @@ class GPCMiddleware:
             await self.app(scope, receive, send)
             return
         raw_headers = scope["headers"]
-        # The two headers read on every request. Repeats are joined: cookies with "; "
+        # The headers read on every request (_SCANNED). Repeats are joined: cookies with "; "
         # (RFC 9113 section 8.2.3 lets HTTP/2 split them), others with ", " (RFC 9110 section 5.3).
-        cookie_header = gpc_header = None
+        cookie_header = gpc_header = accept_encoding = fetch_dest = None
+        has_range = False
         for pair in raw_headers:
             if pair[0] in _SCANNED:
                 name, value = pair
@@ -57,8 +71,16 @@ class GPCMiddleware:
                     cookie_header = (
                         value if cookie_header is None else cookie_header + b"; " + value
                     )
-                else:
+                elif name == b"sec-gpc":
                     gpc_header = value if gpc_header is None else gpc_header + b", " + value
+                elif name == b"accept-encoding":
+                    accept_encoding = (
+                        value if accept_encoding is None else accept_encoding + b", " + value
+                    )
+                elif name == b"range":
+                    has_range = True
+                else:
+                    fetch_dest = value
         verdict = self.engine.verdict(cookie_header, gpc_header, raw_headers)
         consent = verdict.decision.consent
         state = scope.get("state")
@@ -80,6 +102,27 @@ class GPCMiddleware:
             extra, events = amendment.headers, amendment.events
         policy = self.policy
         method = scope["method"]
+        as_document = True
+        if self._edits_requests:
+            # So that the app answers in a form the filter can read: a coding it decodes,
+            # the whole page rather than a byte range of it.
+            if fetch_dest is not None:
+                as_document = renders_as_document(fetch_dest)
+            if as_document and (
+                has_range
+                or (accept_encoding is not None and accept_encoding not in self._plain_encodings)
+            ):
+                edits = edit_request(method, accept_encoding, has_range, as_document)
+                if edits is not None:
+                    scope = {**scope, "headers": edited_headers(raw_headers, edits)}
+                elif accept_encoding is not None and len(self._plain_encodings) < 64:
+                    self._plain_encodings.add(accept_encoding)
+            extensions = scope.get("extensions")
+            if extensions and _ZEROCOPY in extensions:
+                # A file handle goes out past the filter: the app must send the bytes
+                # (http.response.pathsend is read and rewritten instead, _RewrittenBody).
+                extensions = {k: v for k, v in extensions.items() if k != _ZEROCOPY}
+                scope = {**scope, "extensions": extensions}
         rewritten: _RewrittenBody | None = None
 
         # The response's own responder. A closure rather than an object: this runs on
@@ -92,7 +135,13 @@ class GPCMiddleware:
             elif message["type"] == "http.response.start":
                 original = message.get("headers", [])
                 headers, body_filter = filter_response_start(
-                    policy, consent, method, message["status"], original, extra
+                    policy,
+                    consent,
+                    method,
+                    message["status"],
+                    original,
+                    extra,
+                    as_document=as_document,
                 )
                 if headers is not original:
                     message = {**message, "headers": headers}
@@ -151,9 +200,13 @@ class _RewrittenBody:
     The start message waits for the first body message. When that one is the whole body
     (``more_body`` false: the usual case for a rendered page), the rewritten body goes out
     with an exact ``Content-Length``, so that no server falls back to chunked encoding (an
-    HTTP/1.0 client cannot read it). Otherwise the headers go out at once and the body
-    streams; empty intermediate chunks are skipped. Only with the debugging
-    ``suppressed_header`` is a streamed body held whole, to count before the headers go out.
+    HTTP/1.0 client cannot read it). Otherwise the headers go out with the first bytes
+    that come out of the filter, and the body streams; empty intermediate chunks are
+    skipped. The status and headers sent are the filter's (:meth:`BodyFilter.start`).
+
+    A file the app sends with ``http.response.pathsend`` (Granian offers the extension,
+    Starlette's ``FileResponse`` uses it) is read here, off the event loop, and goes
+    through the filter like any body.
     """
 
     __slots__ = ("_filter", "_held", "_held_body", "_send")
@@ -168,7 +221,11 @@ class _RewrittenBody:
         self._held = message
 
     async def send(self, message: Message) -> None:
-        if message["type"] != "http.response.body":
+        kind = message["type"]
+        if kind == "http.response.pathsend":
+            await self._send_file(message["path"])
+            return
+        if kind != "http.response.body":
             await self._release()
             await self._send(message)
             return
@@ -179,28 +236,51 @@ class _RewrittenBody:
             body += body_filter.close()
         start = self._held
         if start is not None:
-            if more and body_filter.buffers_whole_body:
+            if more and (body_filter.buffers_whole_body or not body_filter.decided):
                 self._held_body.append(body)
                 return
+            body = b"".join([*self._held_body, body])
+            self._held_body = []
             if not more:
-                whole = b"".join([*self._held_body, body])
-                headers = [*start["headers"], (b"content-length", b"%d" % len(whole))]
-                extra = body_filter.suppressed_header()
-                if extra is not None:
-                    headers.append(extra)
+                status, headers = body_filter.start(len(body))
                 self._held = None
-                await self._send({**start, "headers": headers})
-                await self._send({"type": "http.response.body", "body": whole})
+                await self._send({**start, "status": status, "headers": headers})
+                await self._send({"type": "http.response.body", "body": body})
                 return
             await self._release()
         if body or not more:
             await self._send({**message, "body": body})
 
     async def _release(self) -> None:
-        """Send the held start message as it is (the body streams, or something else comes)."""
+        """Send the held start message (the body streams, or something else comes)."""
         start, self._held = self._held, None
         if start is not None:
-            await self._send(start)
+            status, headers = self._filter.start(None)
+            await self._send({**start, "status": status, "headers": headers})
+
+    async def _send_file(self, path: str) -> None:
+        file = await _off_loop(open, path, "rb")
+        try:
+            chunk = await _off_loop(file.read, FILE_CHUNK)
+            while True:
+                following = await _off_loop(file.read, FILE_CHUNK) if chunk else b""
+                await self.send(
+                    {"type": "http.response.body", "body": chunk, "more_body": bool(following)}
+                )
+                if not following:
+                    return
+                chunk = following
+        finally:
+            file.close()
+
+
+async def _off_loop(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)`` in asyncio's default thread pool; in place under another event loop."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    return await loop.run_in_executor(None, function, *args)
 
 
 def request_from_scope(scope: Scope) -> Request:

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from functools import partial
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .core.consent import Consent
@@ -19,6 +20,7 @@ from .core.request import Headers, Request
 from .engine.consent_endpoint import MAX_BODY_SIZE
 from .engine.consent_engine import ConsentEngine
 from .engine.policy import ConsentPolicy
+from .engine.request_edits import edit_environ_request
 from .engine.response_filter import BodyFilter, filter_response_start
 
 if TYPE_CHECKING:
@@ -73,7 +75,10 @@ class GPCWSGIMiddleware:
             amendment = engine.pass_through(verdict, request_from_environ(environ, path))
             extra, events = amendment.headers, amendment.events
         method = environ.get("REQUEST_METHOD", "GET")
-        responder = _Responder(start_response, self.policy, consent, method, extra)
+        # So that the app answers in a form the filter can read: a coding it decodes, the
+        # whole page rather than a byte range of it (engine/request_edits.py).
+        as_document = self.policy.html_mode == "off" or edit_environ_request(environ)
+        responder = _Responder(start_response, self.policy, consent, method, extra, as_document)
         result = self.app(environ, responder.start_response)
         _run_all(engine.notify(events))
         if responder.started and responder.body is None:
@@ -92,6 +97,7 @@ class _Responder:
     """
 
     __slots__ = (
+        "_as_document",
         "_consent",
         "_exc_info",
         "_extra",
@@ -101,7 +107,6 @@ class _Responder:
         "_status",
         "_write",
         "body",
-        "headers",
         "started",
     )
 
@@ -112,8 +117,10 @@ class _Responder:
         consent: Consent,
         method: str,
         extra: tuple[tuple[bytes, bytes], ...] = (),
+        as_document: bool = True,
     ) -> None:
         self._start_response = start_response
+        self._as_document = as_document
         self._policy = policy
         self._consent = consent
         self._method = method
@@ -123,7 +130,6 @@ class _Responder:
         self._status = ""
         self._exc_info: Any = None
         self._write: Any = None
-        self.headers: list[tuple[str, str]] = []
 
     def start_response(
         self, status: str, headers: list[tuple[str, str]], exc_info: Any = None
@@ -138,38 +144,42 @@ class _Responder:
             int(status.split(" ", 1)[0]),
             raw,
             self._extra,
+            as_document=self._as_document,
         )
         self.started = True
         self._status = status
-        self.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in filtered]
         body = self.body
         if body is None:
-            return self._start_response(status, self.headers, exc_info)
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in filtered]
+            return self._start_response(status, headers, exc_info)
         self._exc_info = exc_info
         if exc_info is not None:  # an error page replaces what was started: send it now
             self.begin()
-        if body.buffers_whole_body:
+        if body.buffers_whole_body and self._policy.suppressed_header is not None:
             return self._refuse_write
         return self._write_filtered
 
     def begin(self, length: int | None = None) -> None:
-        """Call the server's ``start_response`` (once), with ``length`` as ``Content-Length``."""
-        if self._write is not None:
+        """Call the server's ``start_response`` (once), with ``length`` as ``Content-Length``.
+
+        The status and headers are the body filter's (:meth:`BodyFilter.start`).
+        """
+        if self._write is not None or self.body is None:
             return
-        headers = self.headers
-        if length is not None:
-            headers = [*headers, ("Content-Length", str(length))]
-            extra = self.body.suppressed_header() if self.body is not None else None
-            if extra is not None:
-                headers.append((extra[0].decode("latin-1"), extra[1].decode("latin-1")))
-        self._write = self._start_response(self._status, headers, self._exc_info)
+        status, raw = self.body.start(length)
+        status_line = self._status
+        if str(status) != status_line.split(" ", 1)[0]:
+            status_line = f"{status} {HTTPStatus(status).phrase}"
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+        self._write = self._start_response(status_line, headers, self._exc_info)
 
     def _write_filtered(self, data: bytes) -> None:
         """The legacy ``write()`` path, filtered too."""
         body = self.body
         out = body.feed(data) if body is not None else data
-        self.begin()
-        self._write(out)
+        if out:
+            self.begin()
+            self._write(out)
 
     @staticmethod
     def _refuse_write(data: bytes) -> None:

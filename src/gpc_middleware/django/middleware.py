@@ -27,6 +27,7 @@ from ..core.request import Headers, Request
 from ..engine.consent_endpoint import MAX_BODY_SIZE, Route
 from ..engine.consent_engine import ConsentEngine, Verdict
 from ..engine.policy import ConsentPolicy
+from ..engine.request_edits import edit_environ_request
 from ..wsgi import raw_headers_from_environ
 from .responses import django_response, filter_response
 
@@ -95,7 +96,7 @@ class GPCMiddleware:
 class _Exchange:
     """One request and its response: the verdict, the route it asks for, what the response gets."""
 
-    __slots__ = ("_middleware", "_raw", "_request", "events", "route", "verdict")
+    __slots__ = ("_as_document", "_middleware", "_raw", "_request", "events", "route", "verdict")
 
     def __init__(self, middleware: GPCMiddleware, request: HttpRequest) -> None:
         self._middleware = middleware
@@ -106,6 +107,13 @@ class _Exchange:
         request.gpc_consent = self.verdict.decision.consent  # type: ignore[attr-defined]
         self.route: Route | None = middleware.engine.routes.get(request.path)
         self.events: tuple[ConsentEvent, ...] = ()  # to notify once the app has answered
+        # So that the app answers in a form the filter can read: a coding it decodes, the
+        # whole page rather than a byte range of it (engine/request_edits.py).
+        self._as_document = (
+            self.route is not None
+            or middleware.policy.html_mode == "off"
+            or edit_environ_request(request.META)
+        )
 
     @property
     def passes_untouched(self) -> bool:
@@ -133,12 +141,16 @@ class _Exchange:
                 verdict, core_request(self._request, self._raw)
             )
             extra, self.events = amendment.headers, amendment.events
+        method = self._request.method or "GET"
         return filter_response(
             self._middleware.policy,
             verdict.decision.consent,
-            self._request.method or "GET",
+            # A Django view answers HEAD with the body a GET gets (the server drops it):
+            # filtered as a GET, it carries exactly a GET's headers, Content-Length too.
+            "GET" if method == "HEAD" else method,
             response,
             extra,
+            as_document=self._as_document,
         )
 
 

@@ -19,6 +19,7 @@ iterator) is rewritten chunk by chunk as it streams.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Container, Iterable, Iterator, Sequence
+from http import HTTPStatus
 from http.cookies import CookieError, Morsel, SimpleCookie
 
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -119,36 +120,47 @@ def filter_response(
     method: str,
     response: HttpResponseBase,
     extra: Sequence[tuple[bytes, bytes]],
+    *,
+    as_document: bool = True,
 ) -> HttpResponseBase:
     """The app's response with the policy applied: its headers, and its body as it streams."""
     original = header_pairs(response)
     headers, body_filter = filter_response_start(
-        policy, consent, method, response.status_code, original, extra
+        policy, consent, method, response.status_code, original, extra, as_document=as_document
     )
-    if headers is not original:
-        replace_headers(response, headers)
     if body_filter is None:
+        if headers is not original:
+            replace_headers(response, headers)
         return response
     if isinstance(response, StreamingHttpResponse):
         if getattr(response, "file_to_stream", None) is not None:
             # FileResponse: the WSGI handler would hand the file to wsgi.file_wrapper,
             # around the rewritten stream.
             response.file_to_stream = None  # type: ignore[attr-defined]
+        # Django sends the headers before the first chunk: a body without a usable
+        # Content-Type is taken for a document (SniffedBody.start), and the suppression
+        # count (a debugging header) cannot follow.
+        _set_start(response, *body_filter.start(None))
         content = response.streaming_content
         if isinstance(content, AsyncIterable):
             response.streaming_content = _rewrite_async(content, body_filter)
         else:
             response.streaming_content = _rewrite(content, body_filter)
-        # The suppression count (a debugging header) cannot follow a body that streams.
         return response
     if isinstance(response, HttpResponse):
         body = body_filter.feed(response.content) + body_filter.close()
         response.content = body
-        response.headers["Content-Length"] = str(len(body))  # the whole body is in hand
-        suppressed = body_filter.suppressed_header()
-        if suppressed is not None:
-            response.headers[suppressed[0].decode("latin-1")] = suppressed[1].decode("latin-1")
+        _set_start(response, *body_filter.start(len(body)))  # the whole body is in hand
+    elif headers is not original:
+        replace_headers(response, headers)
     return response
+
+
+def _set_start(response: HttpResponseBase, status: int, headers: Pairs) -> None:
+    replace_headers(response, headers)
+    if status != response.status_code:
+        response.status_code = status
+        response.reason_phrase = HTTPStatus(status).phrase
 
 
 def _rewrite(chunks: Iterable[bytes], body_filter: BodyFilter) -> Iterator[bytes]:

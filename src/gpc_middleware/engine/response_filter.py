@@ -9,17 +9,28 @@ sent, and decides once:
   category this request does not allow are dropped, one header at a time.
 - The headers the engine adds (``extra``: the cookie recording a GPC signal,
   the expiry of refused cookies the browser sent) are appended.
-- An HTML body (``text/html``; not for ``HEAD``, ``204``, ``304``) goes through
-  a :class:`~gpc_middleware.enforcement.rewriter.TagStripper`: ``Content-Length`` is dropped
-  (the length changes), a strong ``ETag`` becomes weak, and, in ``strip`` mode,
-  ``Vary: Sec-GPC, Cookie`` is added and ``Cache-Control: private`` unless the
-  app chose a ``Cache-Control``. A compressed body is decoded and encoded again
-  (``content_coding``), or passed through untouched when the coding is unknown.
+- Unless ``html_mode="off"``: ``Link`` link-values that preload, prefetch or
+  connect to a refused tracker, and a ``Refresh`` to one, are removed
+  (:mod:`~gpc_middleware.enforcement.loading_headers`).
+- A body a browser would render as a document that runs scripts
+  (:mod:`~gpc_middleware.enforcement.media_types`: ``text/html``, the XML types,
+  or no usable ``Content-Type`` and a body that sniffs as HTML) goes through a
+  :class:`~.body_filter.BodyFilter`: ``Content-Length``, ``Accept-Ranges`` and
+  ``Content-Range`` are dropped (the bytes change, per visitor), a strong ``ETag``
+  becomes weak, and, in ``strip`` mode, ``Vary: Sec-GPC, Cookie`` is added and
+  ``Cache-Control: private`` unless the app chose a ``Cache-Control``. A
+  compressed body is decoded and encoded again (``content_coding``). A ``HEAD``
+  gets the same headers, without a body to filter.
+- A document that cannot be filtered -- its ``Content-Encoding`` cannot be
+  decoded here, or it is a partial range (``206``) -- is answered ``502`` rather
+  than delivered unfiltered. The adapters prevent both by editing the request
+  (:mod:`.request_edits`), so this is left for apps that ignore the request's
+  headers. A ``206`` that covers the whole page is rewritten as a ``200``. For a
+  request whose response the browser will not render as a document (``as_document``
+  false: ``Sec-Fetch-Dest: video``, ``script``, ...), such a body passes as it is.
 
-Only a body that is rewritten gets a :class:`BodyFilter`, whose :meth:`~BodyFilter.feed`
-and :meth:`~BodyFilter.close` carry it through, holding back no more than the
-rewriter does (one unfinished element, bounded). Every other response costs one
-pass over its headers and no object at all: its body passes through byte for byte.
+Every other response costs one pass over its headers and no object at all: its
+body passes through byte for byte.
 """
 
 from __future__ import annotations
@@ -31,23 +42,41 @@ from typing import TYPE_CHECKING, Final
 
 from ..enforcement.content_coding import Codec, codec_for
 from ..enforcement.cookie_filter import filter_set_cookies
-from ..enforcement.rewriter import RemovalEvent, TagStripper, consent_mode_snippet
+from ..enforcement.loading_headers import filter_link_header, refresh_target, refused_url
+from ..enforcement.media_types import DocumentKind, classify_content_type
+from .body_filter import BodyFilter, ErrorBody, HTMLRewrite, SniffedBody
 
 if TYPE_CHECKING:
+    from ..core.categories import Category
     from ..core.consent import Consent
     from .policy import ConsentPolicy
+
+__all__ = ["BodyFilter", "filter_response_start", "merge_vary"]
 
 logger = logging.getLogger("gpc_middleware")
 
 RawHeaders = list[tuple[bytes, bytes]]
 _NO_BODY_STATUSES: Final = frozenset({204, 205, 304})
 _NONCE = re.compile(rb"'nonce-([A-Za-z0-9+/=_-]+)'")
-_DOCUMENT_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html)", re.IGNORECASE | re.DOTALL
+_WHOLE_RANGE = re.compile(rb"[ \t]*bytes[ \t]+0-([0-9]{1,18})/([0-9]{1,18})[ \t]*", re.IGNORECASE)
+# The response headers the first pass looks at, by length (all different): a header of
+# another length is only copied, without lower-casing its name.
+_INSPECTED: Final = {
+    len(name): name
+    for name in (
+        b"content-type",
+        b"set-cookie",
+        b"content-encoding",
+        b"x-content-type-options",
+        b"link",
+        b"refresh",
+    )
+}
+# Headers a rewritten body makes untrue: its length, and byte ranges of it.
+_LENGTH_AND_RANGES: Final = frozenset({b"content-length", b"accept-ranges", b"content-range"})
+_UNFILTERABLE = (
+    b"502 Bad Gateway: this page could not be checked for the visitor's privacy choices.\n"
 )
-# ``text/html``, with or without parameters, in any case (RFC 9110 section 8.3.1).
-_HTML_TYPE = re.compile(rb"[ \t]*text/html(?:[ \t;]|\Z)", re.IGNORECASE)
-_warned_codings: set[str] = set()
 
 
 def merge_vary(headers: RawHeaders, tokens: tuple[bytes, ...]) -> RawHeaders:
@@ -87,23 +116,43 @@ def filter_response_start(
     status: int,
     headers: RawHeaders,
     extra: Sequence[tuple[bytes, bytes]],
+    *,
+    as_document: bool = True,
 ) -> tuple[RawHeaders, BodyFilter | None]:
     """The headers to send instead of ``headers`` (the same list when nothing changes), and the
-    body filter when the body must be rewritten (``None``: it passes as it is).
+    body filter when the body must not pass as it is (``None``: it does).
 
-    ``extra`` are header pairs the middleware adds (the engine's :class:`~gpc_middleware.engine.consent_engine.Amendment`).
-    Called on every response: one pass over the headers, and nothing else unless they need it.
+    With a body filter, the status and headers actually sent are the filter's
+    :meth:`~.body_filter.BodyFilter.start`. ``extra`` are header pairs the middleware
+    adds (the engine's :class:`~gpc_middleware.engine.consent_engine.Amendment`).
+    ``as_document``: whether the browser may render the response as a document
+    (see :func:`.request_edits.renders_as_document`). Called on every response: one
+    pass over the headers, and nothing else unless they need it.
     """
-    content_type = content_encoding = b""
-    has_set_cookie = False
+    content_type: bytes | None = None
+    content_types: list[bytes] | None = None  # only when there are several
+    content_encoding = b""
+    has_set_cookie = loads = nosniff = False
     for name, value in headers:
-        lower = name.lower()
-        if lower == b"content-type":
-            content_type = value
-        elif lower == b"set-cookie":
-            has_set_cookie = True
-        elif lower == b"content-encoding":
-            content_encoding = value
+        inspected = _INSPECTED.get(len(name))
+        if inspected is not None and name.lower() == inspected:
+            lower = inspected
+            if lower == b"content-type":
+                if content_type is None:
+                    content_type = value
+                else:
+                    content_types = [*(content_types or (content_type,)), value]
+            elif lower == b"set-cookie":
+                has_set_cookie = True
+            elif lower == b"content-encoding":
+                content_encoding = (
+                    value if not content_encoding else content_encoding + b"," + value
+                )
+            elif lower == b"x-content-type-options":
+                # Fetch, "determine nosniff": the first value of the list decides.
+                nosniff = nosniff or value.split(b",")[0].strip(b" \t").lower() == b"nosniff"
+            else:
+                loads = True
     if has_set_cookie and policy.filter_set_cookies:
         headers = _filter_set_cookies(policy, consent, headers)
     if extra:
@@ -118,16 +167,94 @@ def filter_response_start(
         ]
         if vary:
             headers = merge_vary(headers, tuple(vary))
-    if (
-        content_type
-        and _HTML_TYPE.match(content_type)
-        and policy.html_mode != "off"
-        and method != "HEAD"
-        and status >= 200
-        and status not in _NO_BODY_STATUSES
-    ):
-        return _start_rewriting(policy, consent, headers, content_encoding)
-    return headers, None
+    if policy.html_mode == "off":
+        return headers, None
+    if loads:
+        headers = _filter_loading_headers(policy, consent, headers)
+    if status < 200 or status in _NO_BODY_STATUSES:
+        return headers, None
+    kind: DocumentKind | None
+    if content_types is not None:
+        kind = classify_content_type(content_types)
+    elif content_type is None:
+        kind = "unknown"
+    else:
+        kind = _kinds.get(content_type)  # every response asks: a dict look-up, no call
+        if kind is None:
+            kind = _kind_of(content_type)
+    if kind == "other" or (kind == "unknown" and (nosniff or method == "HEAD")):
+        return headers, None
+    return _filter_document(
+        policy, consent, method, status, headers, kind, content_encoding, as_document
+    )
+
+
+def _filter_document(
+    policy: ConsentPolicy,
+    consent: Consent,
+    method: str,
+    status: int,
+    headers: RawHeaders,
+    kind: DocumentKind,
+    content_encoding: bytes,
+    as_document: bool,
+) -> tuple[RawHeaders, BodyFilter | None]:
+    """The second half of :func:`filter_response_start`, for a body that may be a document.
+
+    (Apart, so that the closures here cost nothing on the responses that are not.)
+    """
+    if status == 206:
+        if method == "HEAD" or not as_document:
+            return headers, None  # never rendered as a document: the range stays true
+        if not _covers_whole(headers):
+            return headers, _unfilterable(headers, method, "a partial range (206) of a page")
+        status = 200  # the whole page after all: rewritten, it is an ordinary 200
+    codec = None
+    coding = content_encoding.decode("latin-1")
+    if coding.strip(" \t").lower() not in ("", "identity"):
+        codec = codec_for(coding)
+        if codec is None:
+            if not as_document:
+                return headers, None
+            return headers, _unfilterable(headers, method, f"Content-Encoding {coding!r}")
+    rewritten, csp_nonce, declared_length = _rewritten_headers(policy, headers)
+    inject = None
+    if policy.inject_widget and kind != "xml":  # after an XML root element, a tag breaks the page
+        inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
+    if method == "HEAD":
+        return rewritten, None  # the headers a GET gets; there is no body to filter
+
+    def rewrite(codec: Codec | None) -> HTMLRewrite:
+        return HTMLRewrite(
+            policy,
+            consent,
+            codec,
+            inject,
+            status=status,
+            headers=rewritten,
+            declared_length=declared_length,
+        )
+
+    if kind == "unknown":
+        # Sniffing decodes the first bytes with a codec of its own; the rewrite gets a fresh one.
+        return headers, SniffedBody(
+            status,
+            headers,
+            codec,
+            lambda: rewrite(codec_for(coding) if codec is not None else None),
+            declared_length=declared_length,
+        )
+    return rewritten, rewrite(codec)
+
+
+_kinds: dict[bytes, DocumentKind] = {}
+
+
+def _kind_of(content_type: bytes) -> DocumentKind:
+    if len(_kinds) >= 256:
+        _kinds.clear()  # bound the memo; a site sends few distinct types
+    kind = _kinds[content_type] = classify_content_type([content_type])
+    return kind
 
 
 def _filter_set_cookies(policy: ConsentPolicy, consent: Consent, headers: RawHeaders) -> RawHeaders:
@@ -149,33 +276,70 @@ def _filter_set_cookies(policy: ConsentPolicy, consent: Consent, headers: RawHea
     return out + [(b"set-cookie", value) for value in kept]
 
 
-def _start_rewriting(
-    policy: ConsentPolicy, consent: Consent, headers: RawHeaders, content_encoding: bytes
-) -> tuple[RawHeaders, BodyFilter | None]:
-    codec: Codec | None = None
-    if content_encoding and content_encoding.strip().lower() != b"identity":
-        coding = content_encoding.decode("latin-1")
-        codec = codec_for(coding)
-        if codec is None:
-            if coding not in _warned_codings:
-                _warned_codings.add(coding)
-                logger.warning(
-                    "HTML with Content-Encoding %r passes through unfiltered: no codec for it here "
-                    "(place GPCMiddleware inside the compression middleware)",
-                    coding,
-                )
-            return headers, None
-    neutralize = policy.html_mode == "neutralize"
+def _filter_loading_headers(
+    policy: ConsentPolicy, consent: Consent, headers: RawHeaders
+) -> RawHeaders:
+    """``headers`` without what loads a refused tracker: ``Link`` link-values, a ``Refresh``."""
+    # In neutralize mode a page is the same for everyone: only essential loads stay.
+    allowed: frozenset[Category] = (
+        consent.allowed if policy.html_mode == "strip" else frozenset({"essential"})
+    )
+    refused = refused_url(policy.catalog, allowed)
+    out: RawHeaders = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"link":
+            text = value.decode("latin-1")
+            kept = filter_link_header(text, refused)
+            if kept is not text:
+                logger.debug("removed Link header values to a refused tracker: %s", text)
+                if kept is None:
+                    continue
+                value = kept.encode("latin-1")
+        elif lower == b"refresh":
+            target = refresh_target(value.decode("latin-1"))
+            if target is not None and refused(target):
+                logger.debug("removed Refresh to a refused tracker: %s", target)
+                continue
+        out.append((name, value))
+    return out
+
+
+def _covers_whole(headers: RawHeaders) -> bool:
+    """Whether the ``Content-Range`` of a ``206`` is the whole representation (``bytes 0-N/N+1``)."""
+    for name, value in headers:
+        if name.lower() == b"content-range":
+            match = _WHOLE_RANGE.fullmatch(value)
+            return match is not None and int(match.group(1)) + 1 == int(match.group(2))
+    return False
+
+
+def _unfilterable(headers: RawHeaders, method: str, what: str) -> ErrorBody:
+    # Logged every time: each is a page a visitor did not get.
+    logger.warning(
+        "a page with %s cannot be filtered: answered 502 instead (the request's "
+        "Accept-Encoding and Range were edited to prevent this; the app ignored them)",
+        what,
+    )
+    cookies = [(name, value) for name, value in headers if name.lower() == b"set-cookie"]
+    return ErrorBody(cookies, _UNFILTERABLE, head=method == "HEAD")
+
+
+def _rewritten_headers(
+    policy: ConsentPolicy, headers: RawHeaders
+) -> tuple[RawHeaders, bytes | None, int | None]:
+    """The headers of a rewritten document, its CSP nonce, and the app's ``Content-Length``."""
     out: RawHeaders = []
     has_cache_control = False
     csp_nonce: bytes | None = None
     declared_length: int | None = None
     for name, value in headers:
         lower = name.lower()
-        if lower == b"content-length":
-            # The body changes length. What the app declared tells a WSGI adapter when the
-            # first chunk is the whole body, so that the new length can be sent exactly.
-            declared_length = int(value) if value.strip().isdigit() else None
+        if lower in _LENGTH_AND_RANGES:
+            if lower == b"content-length":
+                # What the app declared tells a WSGI adapter when the first chunk is the
+                # whole body, so that the new length can be sent exactly.
+                declared_length = int(value) if value.strip().isdigit() else None
             continue
         if lower == b"etag" and not value.startswith(b"W/"):
             value = b"W/" + value  # the same page, no longer the same bytes (RFC 9110 8.8.3)
@@ -185,110 +349,9 @@ def _start_rewriting(
             match = _NONCE.search(value)
             csp_nonce = match.group(1) if match else None
         out.append((name, value))
-    if not neutralize:
+    if policy.html_mode == "strip":
         # The HTML now depends on the visitor: no shared cache may give it to another.
         out = merge_vary(out, (b"Sec-GPC", b"Cookie"))
         if not has_cache_control:
             out.append((b"cache-control", b"private"))
-    inject = (
-        policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
-        if policy.inject_widget
-        else None
-    )
-    return out, BodyFilter(policy, consent, codec, inject, declared_length=declared_length)
-
-
-class BodyFilter:
-    """One HTML body, rewritten as it streams (made only for responses that are rewritten)."""
-
-    __slots__ = (
-        "_codec",
-        "_full_document",
-        "_inject",
-        "_policy",
-        "_removals",
-        "_stripper",
-        "declared_length",
-        "suppressed",
-    )
-
-    def __init__(
-        self,
-        policy: ConsentPolicy,
-        consent: Consent,
-        codec: Codec | None,
-        inject: bytes | None,
-        *,
-        declared_length: int | None = None,
-    ) -> None:
-        #: The app's ``Content-Length`` (of the body before rewriting), if it sent one.
-        self.declared_length = declared_length
-        neutralize = policy.html_mode == "neutralize"
-        snippet = None
-        if policy.google_consent_mode:
-            snippet = consent_mode_snippet({str(k): v for k, v in consent.categories.items()})
-        self._policy = policy
-        self._codec = codec
-        self._inject = inject
-        self._full_document: bool | None = None
-        self._removals: list[RemovalEvent] | None = (
-            []
-            if policy.suppressed_header is not None or logger.isEnabledFor(logging.DEBUG)
-            else None
-        )
-        self._stripper: TagStripper | None = TagStripper(
-            policy.rewrite_rules,
-            () if neutralize else consent.allowed,
-            mode="neutralize" if neutralize else "strip",
-            consent_mode_snippet=snippet,
-            on_remove=self._removals.append if self._removals is not None else None,
-        )
-        self.suppressed = 0
-
-    def feed(self, chunk: bytes) -> bytes:
-        """The rewritten bytes that are final so far (maybe none)."""
-        stripper = self._stripper
-        if stripper is None:
-            return chunk
-        codec = self._codec
-        try:
-            data = codec.decode(chunk) if codec is not None else chunk
-        except Exception:  # a corrupt compressed stream: stop decoding, keep the bytes flowing
-            logger.warning("could not decode the compressed HTML body; passing the rest through")
-            self._stripper = None
-            return chunk
-        if self._inject is not None and self._full_document is None and data.strip():
-            self._full_document = _DOCUMENT_START.match(data) is not None
-        out = stripper.feed(data)
-        return codec.encode(out) if codec is not None else out
-
-    def close(self) -> bytes:
-        """The rest of the body, after the last chunk."""
-        stripper = self._stripper
-        if stripper is None:
-            return b""
-        out = stripper.close()
-        if self._inject is not None and self._full_document:
-            # After the document: browsers run it as part of <body> (a parse error, not a
-            # failure), and the page's own markup stays byte for byte as it was.
-            out += self._inject
-        self.suppressed = stripper.removed
-        if self._removals:
-            for event in self._removals:
-                logger.debug(
-                    "%s <%s> (%s): %s", event.action, event.tag, event.category, event.reason
-                )
-        if self._codec is not None:
-            return self._codec.encode(out) + self._codec.finish()
-        return out
-
-    @property
-    def buffers_whole_body(self) -> bool:
-        """Whether the adapter must hold the body to send the suppression count as a header (debugging)."""
-        return self._policy.suppressed_header is not None
-
-    def suppressed_header(self) -> tuple[bytes, bytes] | None:
-        name = self._policy.suppressed_header
-        if name is None:
-            return None
-        return (name.encode("latin-1"), str(self.suppressed).encode("ascii"))
+    return out, csp_nonce, declared_length
