@@ -225,9 +225,10 @@ FB_IMG = b'<img src="https://www.facebook.com/tr?id=1&ev=PageView" width="1">'
         ),
         pytest.param(
             b'<link rel="preconnect" href="https://www.googletagmanager.com">'
+            b'<link rel="canonical" href="https://www.googletagmanager.com/x">'
             b'<link rel="stylesheet" href="https://www.googletagmanager.com/x.css">',
             (),
-            b'<link rel="stylesheet" href="https://www.googletagmanager.com/x.css">',
+            b'<link rel="canonical" href="https://www.googletagmanager.com/x">',
             id="link-preconnect",
         ),
         pytest.param(
@@ -645,7 +646,9 @@ def test_held_element_is_bounded() -> None:
         out += stripper.feed(chunk)
         assert len(stripper._tokenizer._buf) <= 1024 + 256
     out += stripper.close()
-    assert out == html
+    # known to be removed: past the bound it is dropped as it streams, to the end of
+    # input as when the page comes whole (issue #11)
+    assert out == b"" == run(rules, [html])[0]
 
 
 # -- property tests ----------------------------------------------------------------

@@ -68,6 +68,7 @@ class TrackerCatalog:
     __slots__ = (
         "_cookie_exact",
         "_cookie_globs",
+        "_cookie_prefix_lengths",
         "_cookie_prefixes",
         "_host_rules",
         "_inline_signatures",
@@ -120,9 +121,16 @@ class TrackerCatalog:
         for cookie_rule in self.cookie_rules:
             by_match[cookie_rule.match][cookie_rule.pattern] = cookie_rule
         self._cookie_exact = exact
-        self._cookie_prefixes = tuple(
-            sorted(prefixes.values(), key=lambda r: len(r.pattern), reverse=True)
-        )
+        # Longest prefix first, found by one dict lookup per length of the prefixes that
+        # start with the name's first character (a few) rather than a startswith per
+        # prefix row (a few hundred).
+        self._cookie_prefixes = prefixes
+        lengths: dict[str, set[int]] = {}
+        for pattern in prefixes:
+            lengths.setdefault(pattern[:1], set()).add(len(pattern))
+        self._cookie_prefix_lengths = {
+            first: tuple(sorted(sizes, reverse=True)) for first, sizes in lengths.items()
+        }
         self._cookie_globs = tuple(
             # "*" matches any run of characters; nothing else is special.
             (re.compile(".*".join(re.escape(part) for part in r.pattern.split("*")), re.S), r)
@@ -285,9 +293,13 @@ class TrackerCatalog:
         rule = self._cookie_exact.get(name)
         if rule is not None:
             return rule
-        for rule in self._cookie_prefixes:
-            if name.startswith(rule.pattern):
-                return rule
+        prefixes = self._cookie_prefixes
+        size = len(name)
+        for length in self._cookie_prefix_lengths.get(name[:1], ()):
+            if length <= size:
+                rule = prefixes.get(name[:length])
+                if rule is not None:
+                    return rule
         for pattern, rule in self._cookie_globs:
             if pattern.fullmatch(name):
                 return rule

@@ -15,11 +15,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
+# An attribute: a name, then a value if "=" follows (after whitespace). Without a value
+# only where no "=" follows: ``a ='x`` with its quote not yet closed is unfinished, not an
+# attribute "a" and another named "='x" (WHATWG "after attribute name" state).
 _ATTR_ITEM: Final = (
     rb"[^\t\n\f\r />][^\t\n\f\r />=]*+"
     rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
     rb"(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >\"'][^\t\n\f\r >]*+|(?=>))"
-    rb"|(?=[\t\n\f\r />]))"
+    rb"|(?=[\t\n\f\r />])(?![\t\n\f\r ]*+=))"
 )
 START_TAG_RE: Final = re.compile(
     rb"<([a-zA-Z][^\t\n\f\r />]*+)((?:[\t\n\f\r /]*+" + _ATTR_ITEM + rb")*+)[\t\n\f\r /]*+>"
@@ -41,7 +44,9 @@ WALK_RE: Final = re.compile(
     rb"|</(?![a-zA-Z])[^>]*+>|<[!?](?!--)[^>]*+>)*+"
 )
 BOGUS_RE: Final = re.compile(rb"<(?:/(?![a-zA-Z])|[!?])[^>]*+>")
-QUOTES_BALANCED_RE: Final = re.compile(rb"[^\"']*+(?:(?:\"[^\"]*+\"|'[^']*+')[^\"']*+)*+")
+# What opens a construct in text (a start tag, an end tag or a bogus comment "</ ...>"),
+# where no "<!" or "<?" can be (see TextStates._containing).
+OPENER_RE: Final = re.compile(rb"<[a-zA-Z/]")
 # Inside an element held for removal: every tag matters (open-element stack).
 HELD_RE: Final = re.compile(rb"<(?:(!--)|([!?])|(/)?[a-zA-Z])")
 COMMENT_END_RE: Final = re.compile(rb"--!?>")
@@ -143,6 +148,68 @@ def _raw_end_re(name: str) -> re.Pattern[bytes]:
 
 
 RAW_END_RES: Final = {name: _raw_end_re(name) for name in (*RAW_TEXT, "iframe")}
+# <noscript> content with scripting on (every browser that runs trackers): raw text.
+NOSCRIPT_END_RE: Final = _raw_end_re("noscript")
+CDATA_END_RE: Final = re.compile(rb"\]\]>")  # a CDATA section (foreign content only)
+
+# Foreign content (WHATWG 13.2.6.5, "the rules for parsing tokens in foreign content").
+# A start tag of these (and <font> with one of FONT_BREAKOUT_ATTRS) leaves <svg>/<math>:
+# the open foreign elements are closed and the tag is an HTML element again.
+BREAKOUT: Final = frozenset(
+    {
+        "b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl", "dt",
+        "em", "embed", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i", "img", "li",
+        "listing", "menu", "meta", "nobr", "ol", "p", "pre", "ruby", "s", "small", "span",
+        "strong", "strike", "sub", "sup", "table", "tt", "u", "ul", "var",
+    }
+)  # fmt: skip
+FONT_BREAKOUT_ATTRS: Final = ("color", "face", "size")
+# What stands in for a removed element that left foreign content, so that what follows is
+# still read as HTML: an image without a source (loads nothing, shows nothing).
+BREAKOUT_STANDIN: Final = b"<img>"
+# Where start tags are HTML again inside foreign content (13.2.6.1 "HTML integration
+# point", "MathML text integration point"; annotation-xml only with an HTML encoding).
+SVG_HTML_POINTS: Final = frozenset({"foreignobject", "desc", "title"})
+MATHML_TEXT_POINTS: Final = frozenset({"mi", "mo", "mn", "ms", "mtext"})
+ANNOTATION_HTML_ENCODINGS: Final = frozenset({"text/html", "application/xhtml+xml"})
+# An end tag inside foreign content that matches no open foreign element is taken to
+# close the HTML element around the <svg>/<math> (and so the foreign content), as a
+# browser does when that element is open (``<div><svg>...</div>``, a custom element's
+# ``</my-icon>``) -- unless it names an SVG or MathML element, or an element that never
+# holds one: raw text, void elements, and </body>, </html>, </form> (a browser closes
+# nothing for those). </template> only when a template is open.
+FOREIGN_ELEMENTS: Final = frozenset(
+    {
+        "animate", "animatemotion", "animatetransform", "circle", "clippath", "defs",
+        "desc", "ellipse", "feblend", "fecolormatrix", "fecomponenttransfer", "fecomposite",
+        "feconvolvematrix", "fediffuselighting", "fedisplacementmap", "fedistantlight",
+        "fedropshadow", "feflood", "fefunca", "fefuncb", "fefuncg", "fefuncr",
+        "fegaussianblur", "feimage", "femerge", "femergenode", "femorphology", "feoffset",
+        "fepointlight", "fespecularlighting", "fespotlight", "fetile", "feturbulence",
+        "filter", "foreignobject", "g", "image", "line", "lineargradient", "marker", "mask",
+        "metadata", "mpath", "path", "pattern", "polygon", "polyline", "radialgradient",
+        "rect", "set", "stop", "svg", "switch", "symbol", "text", "textpath", "tspan", "use",
+        "view", "math", "maction", "annotation", "annotation-xml", "menclose", "merror",
+        "mfenced", "mfrac", "mglyph", "mi", "mmultiscripts", "mn", "mo", "mover", "mpadded",
+        "mphantom", "mprescripts", "mroot", "mrow", "ms", "mspace", "msqrt", "mstyle", "msub",
+        "msubsup", "msup", "mtable", "mtd", "mtext", "mtr", "munder", "munderover",
+        "semantics", "none",
+    }
+)  # fmt: skip
+NEVER_AROUND_FOREIGN: Final = frozenset(
+    {"body", "html", "form", "script", "iframe", "noscript", "plaintext", *RAW_TEXT, *VOID}
+)
+
+
+def self_closing(m: re.Match[bytes]) -> bool:
+    """Whether a :data:`START_TAG_RE` match ends in "/>" that makes it self-closing.
+
+    Not when the "/" ends an unquoted value (``<a b=c/>``) or a space follows it.
+    """
+    end = m.end()
+    return end - 2 >= m.end(2) and m.string[end - 2] == 0x2F
+
+
 NEVER_RE: Final = re.compile(rb"(?!)")  # plaintext: no end
 # A tag name that starts in lower case and has an upper-case letter further on.
 MIXED_CASE_NAME: Final = rb"[a-z][^\t\n\f\r />A-Z]*+[A-Z]"

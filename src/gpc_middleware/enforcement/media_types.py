@@ -72,6 +72,38 @@ def classify_content_type(values: Sequence[bytes]) -> DocumentKind:
     return "other"
 
 
+def charset_of(values: Sequence[bytes]) -> str | None:
+    """The ``charset`` parameter browsers take from these ``Content-Type`` values, if any.
+
+    Fetch, "extract a MIME type": the last valid type decides; a later value with the
+    same essence and no ``charset`` keeps the charset an earlier one gave.
+    """
+    essence: bytes | None = None
+    charset: bytes | None = None
+    for value in _split_values(b",".join(values)):
+        parsed = _essence(value)
+        if parsed is None or parsed == b"*/*":
+            continue
+        found = _charset_parameter(value)
+        if parsed != essence:
+            essence, charset = parsed, found
+        elif found is not None:
+            charset = found
+    return charset.decode("latin-1") if charset else None
+
+
+def _charset_parameter(value: bytes) -> bytes | None:
+    """The first ``charset=`` parameter of one MIME type, unquoted (``None``: none)."""
+    for parameter in value.split(b";")[1:]:
+        name, _, raw = parameter.strip(_HTTP_WHITESPACE).partition(b"=")
+        if name.lower() == b"charset" and raw:
+            raw = raw.strip(_HTTP_WHITESPACE)
+            if raw.startswith(b'"'):
+                raw = raw[1:].split(b'"', 1)[0]
+            return raw or None
+    return None
+
+
 def _split_values(combined: bytes) -> list[bytes]:
     """Fetch's "get, decode, and split": commas separate values, except inside quoted strings."""
     if b'"' not in combined:

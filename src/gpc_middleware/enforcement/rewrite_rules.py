@@ -14,8 +14,35 @@ from ..core.categories import CATEGORIES, Category, check_category
 from .catalog import TrackerCatalog
 from .tokenizer import ScanPatterns, Verdict
 
-#: The tags the tokenizer always stops at (marker tags of the catalog come on top).
-BASE_CANDIDATES: Final = ("script", "iframe", "img", "image", "link", "ins")
+#: The tags the tokenizer always stops at (marker tags of the catalog come on top): the
+#: elements that fetch a URL they exist for (:mod:`.fetching_attributes`; ``feimage`` is
+#: SVG's ``feImage``), ``ins`` (ad slots), ``body`` and ``table``, whose ``background``
+#: and ``on*`` attributes may load something, ``meta`` (a refresh) and ``details`` (its
+#: ``ontoggle`` runs as the page loads, with ``open``).
+BASE_CANDIDATES: Final = (
+    "script", "iframe", "frame", "img", "image", "link", "ins", "source", "video", "audio",
+    "track", "embed", "object", "input", "base", "feimage", "use", "body", "table",
+    "style",  # [parse contexts, #11] decided by its text: url() and @import
+    "meta",  # http-equiv=refresh to a tracker
+    "details",  # <details open ontoggle>: a handler that runs without a click
+)  # fmt: skip
+#: The elements a consent manager's own attributes (``data-cookieconsent``,
+#: ``data-category``, ``data-cookiecategory``, ``data-name``) mark, besides the
+#: catalog's marker elements: those these managers block.
+CONSENT_MANAGED_TAGS: Final = frozenset(
+    {"script", "iframe", "img", "image", "link", "ins", "video", "audio", "source", "embed",
+     "object"}
+)  # fmt: skip
+#: Byte strings that make any other tag worth a look (besides the catalog's marker
+#: tokens and ``data-consent``): a ``url(`` in its ``style``. Each costs one
+#: ``bytes.find`` over every page (see ``ELEMENT_CONSENT_ATTRIBUTES``); measured on a
+#: tracker-free job-board page, ``url(`` costs about a tenth of the rewriter's time, and
+#: so would ``background=`` or ``ping=`` each: those, and ``on*`` handlers, are looked at
+#: only on the elements parsed anyway (``BASE_CANDIDATES``, which has ``body`` and
+#: ``table`` for their ``background``; README, "Server-side enforcement"). The cost is
+#: paid back by the marker rows that name their element (``<ins class="kakao_ad_area"``,
+#: ``<ins data-ad-client="ca-pub-``), which are no longer searched for.
+INCIDENTAL_TOKENS: Final = (b"url(",)
 _MEMO_LIMIT: Final = 4096  # entries per memo before it is started afresh
 
 _ORESTBIDA_NAMES: Final[Mapping[str, Category]] = {
@@ -109,6 +136,7 @@ class RewriteRules:
         # attribute name in lower case, as templates write it (any case on the resource
         # elements above, which are parsed anyway).
         tokens.update(attr.encode() for attr in ELEMENT_CONSENT_ATTRIBUTES if checked.get(attr))
+        tokens.update(INCIDENTAL_TOKENS)
         patterns = ScanPatterns(
             {*BASE_CANDIDATES, *self.catalog.marker_tags},
             tokens,

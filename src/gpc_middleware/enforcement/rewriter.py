@@ -23,6 +23,7 @@ from .rewrite_rules import DEFAULT_CONSENT_ATTRIBUTES, RewriteRules
 from .tag_actions import GOOGLE_CONSENT_TYPES, consent_mode_snippet
 from .tag_decisions import Mode, RemovalEvent, TagDecider, allowed_categories
 from .tokenizer import Tokenizer
+from .tokenizer.charsets import DocumentScanner
 
 __all__ = [
     "DEFAULT_CONSENT_ATTRIBUTES",
@@ -44,13 +45,17 @@ class TagStripper:
     ``consent_mode_snippet`` (see :func:`consent_mode_snippet`) is inserted once,
     right before the first Google tag outside ``<noscript>``/``<template>``, with that
     tag's ``nonce``. ``on_remove`` is called with a :class:`RemovalEvent` per element.
+    ``charset`` is the ``charset`` parameter of the response's ``Content-Type``, if it
+    has one: a UTF-16 or ISO-2022-JP document is scanned decoded, its bytes sent as they
+    came (:mod:`.tokenizer.charsets`; a byte order mark decides first, as in browsers).
 
     ``feed`` returns the bytes that are final so far; ``close`` returns the rest.
     Neither raises on any input. :attr:`removed` counts removed (or neutralized)
-    elements, :attr:`activated` the consent-managed elements turned back on.
+    elements, :attr:`activated` the consent-managed elements turned back on,
+    :attr:`undecided` the constructs over the memory bound passed through undecided.
     """
 
-    __slots__ = ("_decider", "_tokenizer", "allowed", "mode", "rules")
+    __slots__ = ("_decider", "_scanner", "_tokenizer", "allowed", "mode", "rules")
 
     def __init__(
         self,
@@ -60,6 +65,7 @@ class TagStripper:
         mode: Mode = "strip",
         consent_mode_snippet: bytes | None = None,
         on_remove: Callable[[RemovalEvent], None] | None = None,
+        charset: str | None = None,
     ) -> None:
         if mode not in ("strip", "neutralize"):
             raise ValueError(f"mode must be 'strip' or 'neutralize', not {mode!r}")
@@ -76,14 +82,21 @@ class TagStripper:
             on_remove=on_remove,
         )
         self._tokenizer = Tokenizer(rules.patterns, self._decider)
+        self._scanner = DocumentScanner(self._tokenizer, charset)
 
     def feed(self, chunk: bytes) -> bytes:
         """Take the next chunk of the body; return the output bytes that are now final."""
-        return self._tokenizer.feed(chunk)
+        return self._scanner.feed(chunk)
 
     def close(self) -> bytes:
         """End of the body: return everything still held, processed."""
-        return self._tokenizer.close()
+        return self._scanner.close()
+
+    def encoded(self, data: bytes) -> bytes:
+        """Bytes of your own (UTF-8), to send after the output so far, in the page's
+        encoding: unchanged for an ASCII-compatible page, encoded for a UTF-16 one, in
+        ASCII mode for an ISO-2022-JP one."""
+        return self._scanner.encoded(data)
 
     @property
     def removed(self) -> int:
@@ -94,3 +107,8 @@ class TagStripper:
     def activated(self) -> int:
         """Consent-managed elements turned back on so far."""
         return self._decider.activated
+
+    @property
+    def undecided(self) -> int:
+        """Constructs larger than the memory bound passed through undecided (each logged)."""
+        return self._tokenizer._undecided

@@ -110,6 +110,7 @@ def neutralized(tag: StartTag, categories: frozenset[Category]) -> bytes:
         rename["type"] = b"data-type"
     elif tag.name == "link":
         rename["href"] = b"data-href"
+        rename["imagesrcset"] = b"data-imagesrcset"
     else:
         rename["src"] = b"data-src"
         rename["srcset"] = b"data-srcset"

@@ -5,15 +5,26 @@ How it works
 :class:`TagDecider` is the tokenizer's :class:`~.tokenizer.TagHandler` for one response.
 For a candidate start tag, in order: a consent-manager attribute (``data-consent``,
 ``data-cookieconsent``, ``data-category``, ``data-cookiecategory``, ``data-name``:
-mapped through ``RewriteRules.consent_attributes``; ``!``-values and essential are never
-touched), then the URL (``src``; ``href`` of preconnect/preload links; any ``srcset``
-candidate of an image) against the catalog, then -- for inline JavaScript -- the script
-text against the catalog's signatures (:meth:`TagDecider.classify`), then marker
+mapped through ``RewriteRules.consent_attributes``; the catalog's categories of what the
+element loads are added to the marked ones), then every URL the element exists to fetch
+(:mod:`.fetching_attributes`: ``src``, ``srcset`` candidates, ``poster``, ``data``, a
+fetching ``<link>``'s ``href``, SVG ``href``, ``data:`` and ``javascript:`` URLs by their
+content; :mod:`.fetch_checks`) against the catalog, then -- for inline JavaScript -- the
+script text against the catalog's signatures (:meth:`TagDecider.classify`), then marker
 attributes (``class="adsbygoogle"``). Scripts whose ``type`` is not JavaScript are not
 candidates unless a consent attribute marks them. A tag whose categories the visitor
-allows is kept; otherwise it is removed (``mode="strip"``) or neutralized
-(:func:`.tag_actions.neutralized`). An allowed consent-managed element left inert is
-activated (:func:`.tag_actions.activated`).
+allows is kept; otherwise it is removed (``mode="strip"``) or made inert
+(:func:`.tag_actions.neutralized`, or wrapped in an inert ``<template>``). An allowed
+consent-managed element left inert is activated (:func:`.tag_actions.activated`).
+
+A consent manager's marker adds to what the catalog knows, never takes away: an element
+marked ``essential`` (or Cookiebot's ``ignore``) that loads a catalog host, or an inline
+script whose text holds a catalog signature, is still refused with the catalog's category;
+only a catalog override (``tracker_hosts={...: "essential"}``) allows it. orestbida's
+``!``-values leave the element to the catalog. An element that stays may still lose what
+it loads by the way
+(:meth:`.fetch_checks.FetchChecker.edits`: ``ping``, ``background``, ``style`` ``url()``,
+``on*`` handlers, the trackers inside an ``<iframe srcdoc>``): its start tag is rewritten.
 
 Decisions depend on the tag and the visitor's allowed categories only, so they are
 memoised per (allowed categories, mode) in the shared :class:`RewriteRules`.
@@ -23,13 +34,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Final, Literal, cast
 
-from ..core.categories import Category, check_category
+from ..core.categories import OPTIONAL_CATEGORIES, Category, check_category
 from .catalog import strictest
+from .fetch_checks import FetchChecker, Found
+from .fetching_attributes import JS_TYPES, attribute_text, has_incidental_attribute, url_context
+from .inert_elements import is_google, is_inert, made_inert, removal, with_script_text
 from .markup import HTML_WS, StartTag
-from .rewrite_rules import ELEMENT_CONSENT_ATTRIBUTES, RewriteRules
+from .rewrite_rules import CONSENT_MANAGED_TAGS, ELEMENT_CONSENT_ATTRIBUTES, RewriteRules
 from .tag_actions import (
     NEUTRALIZED_BY_START_TAG,
     activated,
@@ -37,85 +50,28 @@ from .tag_actions import (
     neutralized,
     with_nonce_of,
 )
-from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, WRAP, Verdict
+from .tag_verdicts import KEEP_DECISION, Decision, Mode, RemovalEvent
+from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, WRAP, Tokenizer, Verdict
 from .tokenizer.handler import VERDICT_CACHE_LIMIT
 
-Mode = Literal["strip", "neutralize"]
+__all__ = [
+    "JS_TYPES",
+    "KEEP_DECISION",
+    "MAX_NESTED_DOCUMENTS",
+    "Decision",
+    "Mode",
+    "RemovalEvent",
+    "TagDecider",
+    "allowed_categories",
+]
 
-# WHATWG "JavaScript MIME type essence match" plus "module" (and the empty/absent type).
-JS_TYPES: Final = frozenset(
-    {
-        "", "module", "application/ecmascript", "application/javascript",
-        "application/x-ecmascript", "application/x-javascript", "text/ecmascript",
-        "text/javascript", "text/javascript1.0", "text/javascript1.1",
-        "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
-        "text/javascript1.5", "text/jscript", "text/livescript", "text/x-ecmascript",
-        "text/x-javascript",
-    }
-)  # fmt: skip
-_LINK_RELS: Final = frozenset(
-    {"preconnect", "dns-prefetch", "preload", "modulepreload", "prefetch"}
-)
+_CSS_COMMENT: Final = re.compile(rb"/\*.*?(?:\*/|\Z)", re.DOTALL)  # [parse contexts, #11]
 _CONSENT_SPLIT: Final = re.compile(r"[\s,]+")
-_INERT_CAPABLE: Final = ("iframe", "img", "image", "embed", "video", "audio", "source")
-# Removing these would remove the page: a consent attribute on them is ignored.
+# Removing these would remove the page: a consent attribute or marker on them is ignored.
 _DOCUMENT_ELEMENTS: Final = frozenset({"html", "head", "body"})
-
-
-@dataclass(frozen=True, slots=True)
-class RemovalEvent:
-    """One element removed (``action="removed"``) or made inert (``"neutralized"``).
-
-    ``start``/``end`` are byte offsets in the input stream: the element's ``<`` and one
-    past its last byte (for a neutralized element, past its rewritten start tag).
-    """
-
-    tag: str
-    category: Category
-    categories: frozenset[Category]
-    reason: str  # host:..., signature:..., marker:..., consent:attr=value
-    vendor: str
-    start: int
-    end: int
-    action: Literal["removed", "neutralized"]
-    in_template: bool
-
-
-class Decision(Verdict):
-    """A :class:`Verdict` with why: the categories, the reason and the vendor.
-
-    ``google``: a Google tag, before which the Consent Mode snippet goes (the verdict's
-    ``prefix``); ``marked``: decided by a consent-manager attribute; ``activate``: the
-    new start tag switches an inert element on.
-    """
-
-    __slots__ = ("activate", "categories", "marked", "reason", "vendor")
-
-    def __init__(
-        self,
-        action: int,
-        categories: frozenset[Category] = frozenset(),
-        reason: str = "",
-        vendor: str = "",
-        new_tag: bytes = b"",
-        *,
-        google: bool = False,
-        marked: bool = False,
-        activate: bool = False,
-    ) -> None:
-        super().__init__(action, new_tag, prefix=google, watch=google or marked)
-        self.categories = categories
-        self.reason = reason
-        self.vendor = vendor
-        self.marked = marked
-        self.activate = activate
-
-
-KEEP_DECISION: Final = Decision(KEEP)
-
-
-def _is_google(vendors: Iterable[str]) -> bool:
-    return any(v.startswith("Google") for v in vendors)
+#: How many documents deep (srcdoc in srcdoc...) nested documents are rewritten; one
+#: deeper is emptied for a visitor who does not allow every category.
+MAX_NESTED_DOCUMENTS: Final = 3
 
 
 class TagDecider:
@@ -134,6 +90,7 @@ class TagDecider:
         *,
         consent_mode_snippet: bytes | None = None,
         on_remove: Callable[[RemovalEvent], None] | None = None,
+        depth: int = 0,
     ) -> None:
         self.rules = rules
         self.allowed = allowed
@@ -146,6 +103,8 @@ class TagDecider:
         self.activated = 0
         self.verdicts: dict[bytes, Verdict] = rules.memo_for(allowed, mode, "tags")
         self._texts = cast(dict[bytes, Decision], rules.memo_for(allowed, mode, "texts"))
+        self._depth = depth  # how many documents deep (srcdoc, data: frames) this one is
+        self._fetches = FetchChecker(self._catalog, allowed, self._rewrite_document)
 
     # -- the tokenizer's questions ----------------------------------------------------
 
@@ -154,49 +113,50 @@ class TagDecider:
         name = tag.name
         attrs = tag.attrs
         catalog = self._catalog
-        # 1. consent-manager attribute (data-category and data-name: resource elements only)
+        page = name in _DOCUMENT_ELEMENTS
+        # 1. consent-manager attribute (data-category and data-name: resource elements
+        #    only); what the catalog knows of the element is added (_decide_marked).
         resource: bool | None = None
-        for attr in self.rules.consent_attributes:
+        for attr in () if page else self.rules.consent_attributes:
             if attr not in attrs:
                 continue
             if attr not in ELEMENT_CONSENT_ATTRIBUTES:
                 if resource is None:
-                    resource = name in self.rules.patterns.candidate_tags or (
+                    resource = name in CONSENT_MANAGED_TAGS or (
                         catalog.match_marker(name, attrs) is not None
                     )
                 if not resource:
                     continue
             value = (tag.value(attr) or "").strip(HTML_WS)
             if value.startswith("!"):
-                return KEEP_DECISION  # orestbida clean-up script: runs on withdrawal
+                break  # orestbida clean-up script: the client runs it; the catalog decides
             cats = self._consent_categories(attr, value)
             if cats:
-                return self._decide_marked(tag, attr, value, cats)
+                return self._kept(tag, self._decide_marked(tag, attr, value, cats))
+        if name == "style":  # [parse contexts, #11] its text decides: see classify()
+            return Decision(CLASSIFY)
         is_script = name == "script"
         if is_script and (tag.value("type") or "").strip(HTML_WS).lower() not in JS_TYPES:
             return KEEP_DECISION  # JSON-LD, templates, inert text/plain: not JavaScript
-        # 2. URL
-        rule = None
-        url = _resource_url(tag)
-        if url is not None:
-            rule = catalog.match_url(url)
-        if rule is None and name in ("img", "image") and "srcset" in attrs:
-            for candidate in (tag.value("srcset") or "").split(","):
-                words = candidate.split()
-                if words and (rule := catalog.match_url(words[0])) is not None:
-                    break
-        if rule is not None and rule.category is not None:
-            return self._decision_for(tag, frozenset({rule.category}), rule.reason, rule.vendor)
+        # 2. what the element exists to fetch
+        found = self._fetches.element(tag)
+        if found is not None:
+            return self._kept(
+                tag,
+                self._decision_for(tag, found.categories, found.reason, found.vendor, found=found),
+            )
         # 3. inline script text
         if is_script and "src" not in attrs:
             return Decision(CLASSIFY)
         # 4. markers
-        marker = catalog.match_marker(name, attrs)
+        marker = None if page else catalog.match_marker(name, attrs)
         if marker is not None:
-            return self._decision_for(
-                tag, frozenset({marker.category}), marker.reason, marker.vendor
+            return self._kept(
+                tag,
+                self._decision_for(tag, frozenset({marker.category}), marker.reason, marker.vendor),
             )
-        return KEEP_DECISION
+        # 5. what an element that stays loads by the way
+        return self._kept(tag, KEEP_DECISION)
 
     def is_marked_element(self, tag: StartTag) -> bool:
         if tag.name not in _DOCUMENT_ELEMENTS:
@@ -204,24 +164,38 @@ class TagDecider:
                 value = tag.value(attr)
                 if value is not None and self._consent_categories(attr, value.strip(HTML_WS)):
                     return True
-        return self._catalog.match_marker(tag.name, tag.attrs) is not None
+            if self._catalog.match_marker(tag.name, tag.attrs) is not None:
+                return True
+        # a ping, style, background or on* attribute: decided (and cached) by decide()
+        return has_incidental_attribute(tag)
 
     def wants_text(self, tag: StartTag, verdict: Verdict) -> bool:
-        # A marked inline script while the snippet is pending: its text may be a Google tag.
-        return self.prefix_pending and verdict.marked and "src" not in tag.attrs  # type: ignore[attr-defined]
+        # A marked inline script about to be activated: its text may hold a tracker's
+        # signature (a marker never exempts one), or, while the snippet is pending, be a
+        # Google tag.
+        decision: Decision = verdict  # type: ignore[assignment]  # only ours come back
+        if not decision.marked or "src" in tag.attrs:
+            return False
+        return self.prefix_pending or decision.activate
 
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
-        """Decision for an inline script from its text (signatures)."""
+        """Decision for an inline script from its text (signatures), or a style element."""
         decision: Decision = verdict  # type: ignore[assignment]  # only ours come back
-        if decision.action != CLASSIFY:
-            # decided by its marker: the text is read only to spot a Google tag
-            found = self._catalog.match_inline_script(text)
-            if found is not None and _is_google(found.vendors):
+        if tag.name == "style" and not decision.marked:
+            return self._style_decision(tag, text)
+        if decision.marked:
+            # decided by its marker; the text may add a signature's categories
+            if decision.action == CLASSIFY:  # an allowed, live script: kept unless...
                 decision = Decision(
-                    decision.action, decision.categories, decision.reason, decision.vendor,
-                    decision.new_tag, google=True, marked=True, activate=decision.activate,
+                    KEEP, decision.categories, decision.reason, "",
+                    google=decision.prefix, marked=True,
                 )  # fmt: skip
-            return decision
+            found = self._catalog.match_inline_script(text)
+            if found is None:
+                return decision
+            return with_script_text(
+                tag, decision, found.categories, found.vendors, self.allowed, self.mode
+            )
         cached = self._texts.get(text)
         if cached is not None:
             return cached
@@ -230,7 +204,7 @@ class TagDecider:
             decision = KEEP_DECISION
         else:
             decision = self._decision_for(
-                tag, found.categories, found.reason, found.vendors[0], _is_google(found.vendors)
+                tag, found.categories, found.reason, found.vendors[0], is_google(found.vendors)
             )
         if len(text) <= 8192 and len(self._texts) < VERDICT_CACHE_LIMIT:
             self._texts[text] = decision
@@ -257,7 +231,12 @@ class TagDecider:
         if decision.activate:
             self.activated += 1
         else:
-            self._report(tag, decision, start, end, "neutralized", in_template)
+            action: Literal["removed", "neutralized", "edited"] = "neutralized"
+            if decision.edited:
+                action = "edited"
+            elif not decision.new_tag:
+                action = "removed"  # a start tag without content or end tag (removal())
+            self._report(tag, decision, start, end, action, in_template)
 
     # -- how a decision is made -------------------------------------------------------
 
@@ -279,36 +258,74 @@ class TagDecider:
         reason: str,
         vendor: str,
         google: bool | None = None,
+        *,
+        found: Found | None = None,
     ) -> Decision:
-        """Decision for an unmarked element of ``categories``."""
+        """Decision for an unmarked element of ``categories`` (``found``: by its URLs)."""
         if google is None:
             google = vendor.startswith("Google")
         if categories <= self.allowed:
             return Decision(KEEP, categories, reason, vendor, google=google)
         if self.mode == "strip":
-            return Decision(REMOVE, categories, reason, vendor, google=google)
-        new_tag = neutralized(tag, categories)
-        return Decision(REWRITE, categories, reason, vendor, new_tag, google=google)
+            action, new_tag = removal(tag)
+            return Decision(action, categories, reason, vendor, new_tag, google=google)
+        action, new_tag = made_inert(tag, categories, found)
+        return Decision(action, categories, reason, vendor, new_tag, google=google)
+
+    def _kept(self, tag: StartTag, decision: Decision) -> Decision:
+        """``decision``; if it keeps the element, without what the element loads by the way."""
+        if decision.action != KEEP or not has_incidental_attribute(tag):
+            return decision
+        edits = self._fetches.edits(tag)
+        if edits is None or edits.found is None:
+            return decision
+        found = edits.found
+        return Decision(
+            REWRITE, found.categories, found.reason, found.vendor, edits.apply(tag),
+            google=decision.prefix, marked=decision.marked, edited=True,
+        )  # fmt: skip
+
+    def _style_decision(self, tag: StartTag, text: bytes) -> Decision:
+        """[parse contexts, #11] A ``<style>`` element by the trackers its CSS loads
+        (``url()``, ``@import``): removed in strip mode, kept in an inert ``<template>``
+        in neutralize mode (:func:`.inert_elements.made_inert`)."""
+        css = _CSS_COMMENT.sub(b" ", text)  # a URL in a comment loads nothing
+        found = self._fetches.style_text(css.decode("utf-8", "replace"))
+        if found is None:
+            return KEEP_DECISION
+        return self._decision_for(tag, found.categories, found.reason, found.vendor, found=found)
+
+    def _rewrite_document(self, document: bytes) -> tuple[bytes, Found | None]:
+        """A nested document (``srcdoc``, a ``data:`` frame) rewritten for this visitor,
+        and what was taken out of it (None: nothing)."""
+        return _rewrite_nested(self.rules, self.allowed, self.mode, self._depth + 1, document)
 
     def _decide_marked(
         self, tag: StartTag, attr: str, value: str, categories: frozenset[Category]
     ) -> Decision:
         reason = f"consent:{attr}={value}"
-        google = False
-        for key in ("src", "data-src", "data-cookieblock-src"):
-            url = tag.value(key)
+        # The catalog's categories of what it loads (or will load, once activated) count
+        # too: a consent manager's marker can refuse a tracker, never exempt one.
+        found = self._fetches.element(tag)
+        for key in ("data-src", "data-cookieblock-src"):
+            url = attribute_text(tag, key)
             if url is not None:
-                rule = self._catalog.match_url(url)
-                google = rule is not None and rule.vendor.startswith("Google")
+                hit = self._fetches.url(url, url_context(tag, "src"), key)
+                found = hit if found is None else found.merged(hit)
                 break
-        inert = _is_inert(tag)
+        google = found is not None and found.vendor.startswith("Google")
+        if found is not None:
+            categories = categories | found.categories
+        inert = is_inert(tag)
         if categories <= self.allowed:
             if inert and self.rules.activate:
                 return Decision(
                     REWRITE, categories, reason, "", activated(tag),
                     google=google, marked=True, activate=True,
                 )  # fmt: skip
-            return Decision(KEEP, categories, reason, "", google=google, marked=True)
+            # an inline script's text is read too (classify): a marker exempts no signature
+            action = CLASSIFY if tag.name == "script" and "src" not in tag.attrs else KEEP
+            return Decision(action, categories, reason, "", google=google, marked=True)
         if self.mode == "strip":
             return Decision(REMOVE, categories, reason, "", google=google, marked=True)
         if inert:
@@ -327,7 +344,7 @@ class TagDecider:
         decision: Decision,
         start: int,
         end: int,
-        action: Literal["removed", "neutralized"],
+        action: Literal["removed", "neutralized", "edited"],
         in_template: bool,
     ) -> None:
         self.removed += 1
@@ -347,20 +364,19 @@ class TagDecider:
             )
 
 
-def _resource_url(tag: StartTag) -> str | None:
-    if tag.name == "link":
-        rels = (tag.value("rel") or "").lower().split()
-        return tag.value("href") if _LINK_RELS.intersection(rels) else None
-    return tag.value("src")
-
-
-def _is_inert(tag: StartTag) -> bool:
-    attrs = tag.attrs
-    if tag.name == "script":
-        return (tag.value("type") or "").strip(HTML_WS).lower() not in JS_TYPES
-    if tag.name in _INERT_CAPABLE:
-        return "src" not in attrs and ("data-src" in attrs or "data-cookieblock-src" in attrs)
-    return False
+def _rewrite_nested(
+    rules: RewriteRules, allowed: frozenset[Category], mode: Mode, depth: int, document: bytes
+) -> tuple[bytes, Found | None]:
+    if depth > MAX_NESTED_DOCUMENTS:
+        return b"", Found(frozenset(OPTIONAL_CATEGORIES), "documents nested too deep", "")
+    events: list[RemovalEvent] = []
+    inner = TagDecider(rules, allowed, mode, on_remove=events.append, depth=depth)
+    tokenizer = Tokenizer(rules.patterns, inner)
+    output = tokenizer.feed(document) + tokenizer.close()
+    if not events:
+        return document, None
+    categories = frozenset(c for event in events for c in event.categories)
+    return output, Found(categories, events[0].reason, events[0].vendor)
 
 
 def allowed_categories(allowed: Iterable[str]) -> frozenset[Category]:

@@ -4,12 +4,24 @@
 on an https page resolves it before the request, so that a catalog row for
 ``google-analytics.com`` matches however the page spells the URL; :func:`normalise_host`
 is the same host form for hosts written in the csv files and in site overrides.
+
+Hosts are mapped as the WHATWG URL parser's "domain to ASCII" does before a browser looks
+them up, with a subset of UTS #46 built on the standard library (:func:`_map_host`):
+NFKC and case folding (fullwidth letters and digits, the long s U+017F to ``s``, the Kelvin
+sign to ``k``), the code points UTS #46 maps to nothing (soft hyphen, zero-width space and
+joiners, variation selectors, the byte order mark), the dots it maps to ``.`` (ideographic
+and fullwidth full stops), then IDNA 2003 ``ToASCII`` for labels still not ASCII. Anything
+a browser would reject (a forbidden code point, a label too long) is kept as it is: such a
+URL is never fetched, so it needs no match.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
+import unicodedata
+from encodings import idna
 from typing import Final
 from urllib.parse import unquote
 
@@ -23,6 +35,17 @@ _SCHEME_RE: Final = re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*):")
 # tab or newline anywhere in the input is removed.
 _URL_STRIP: Final = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE: Final = {ord("\t"): None, ord("\n"): None, ord("\r"): None}
+# UTS #46 (IdnaMappingTable): code points "ignored" (mapped to nothing), plus the two
+# joiners, which browsers reject outside the scripts that use them (CheckJoiners): a host
+# that holds one either maps to the same host or is never fetched.
+_MAPPED_TO_NOTHING: Final[dict[int, None]] = dict.fromkeys(
+    [0x00AD, 0x034F, 0x180B, 0x180C, 0x180D, 0x180F, 0x200B, 0x200C, 0x200D, 0x2060, 0x2064,
+     0xFEFF, *range(0xFE00, 0xFE10), *range(0x1BCA0, 0x1BCA4), *range(0xE0100, 0xE01F0)]
+)  # fmt: skip
+# Full stops UTS #46 maps to "." (after NFKC, U+FF0E is "." already and U+FF61 is U+3002).
+_DOTS: Final = {0x3002: ".", 0xFF0E: ".", 0xFF61: "."}
+# A host made of these needs no mapping: the fast path for almost every URL.
+_PLAIN_HOST: Final = re.compile(r"[a-z0-9.\-_]*")
 
 
 def split_url(url: str) -> tuple[str, str] | None:
@@ -62,7 +85,10 @@ def split_url(url: str) -> tuple[str, str] | None:
     host = host.partition(":")[0]
     if "%" in host:
         host = unquote(host)
-    host = host.lower().rstrip(".")
+    host = host.lower()
+    if _PLAIN_HOST.fullmatch(host) is None:
+        host = _map_host(host)
+    host = host.rstrip(".")
     for sep in "?#":
         tail = tail.partition(sep)[0]
     path = tail or "/"
@@ -93,4 +119,24 @@ def _remove_dot_segments(path: str) -> str:
 
 def normalise_host(host: str) -> str:
     """A written host (csv row, site override) in the form :func:`split_url` returns."""
-    return host.strip().lower().rstrip(".")
+    host = host.strip().lower()
+    if _PLAIN_HOST.fullmatch(host) is None:
+        host = _map_host(host)
+    return host.rstrip(".")
+
+
+def _map_host(host: str) -> str:
+    """``host`` mapped as UTS #46 processing would (the subset in the module docstring)."""
+    mapped = unicodedata.normalize("NFKC", host)
+    mapped = unicodedata.normalize("NFKC", mapped.casefold())
+    mapped = mapped.translate(_MAPPED_TO_NOTHING).translate(_DOTS)
+    if mapped.isascii():
+        return mapped
+    labels = []
+    for label in mapped.split("."):
+        if not label.isascii():
+            # a label ToASCII refuses is one a browser would not fetch: any form will do
+            with contextlib.suppress(UnicodeError):
+                label = idna.ToASCII(label).decode("ascii").lower()
+        labels.append(label)
+    return ".".join(labels)

@@ -16,6 +16,8 @@ body. Three kinds:
   sniff such a body, so it is held (at most :data:`~.media_types.SNIFF_LIMIT`
   decoded bytes) until it shows whether a browser would render it as a document;
   then it is rewritten, or let through byte for byte with its own headers.
+- :class:`HeadBody`: the body an app sends for a ``HEAD`` anyway, counted to give the
+  ``Content-Length`` a ``GET`` gets, and dropped.
 - :class:`ErrorBody`: a ``502`` in place of a document that cannot be filtered (a
   ``Content-Encoding`` this process cannot decode, a partial range of a page).
 """
@@ -98,6 +100,7 @@ class HTMLRewrite:
         status: int = 200,
         headers: RawHeaders | None = None,
         declared_length: int | None = None,
+        charset: str | None = None,
     ) -> None:
         self.declared_length = declared_length
         self._status = status
@@ -121,6 +124,7 @@ class HTMLRewrite:
             mode="neutralize" if neutralize else "strip",
             consent_mode_snippet=snippet,
             on_remove=self._removals.append if self._removals is not None else None,
+            charset=charset,
         )
         self.suppressed = 0
 
@@ -155,7 +159,7 @@ class HTMLRewrite:
         if self._inject is not None and self._full_document:
             # After the document: browsers run it as part of <body> (a parse error, not a
             # failure), and the page's own markup stays byte for byte as it was.
-            out += self._inject
+            out += stripper.encoded(self._inject)
         self.suppressed = stripper.removed
         if self._removals:
             for event in self._removals:
@@ -272,6 +276,40 @@ class SniffedBody:
             return b"".join(held)
         inner = self._inner = self._rewrite()
         return b"".join(inner.feed(chunk) for chunk in held)
+
+
+class HeadBody:
+    """The body of a ``HEAD`` response, when the app sends one anyway: rewritten only to
+    count it, so that its ``Content-Length`` is the one a ``GET`` gets. Nothing is sent.
+
+    Without a body (most frameworks send none for ``HEAD``) the response has no
+    ``Content-Length``: the rewritten length is not known.
+    """
+
+    __slots__ = ("_fed", "_inner", "_length", "declared_length")
+
+    decided = True
+    buffers_whole_body = True
+
+    def __init__(self, inner: HTMLRewrite) -> None:
+        self.declared_length: int | None = None
+        self._inner = inner
+        self._fed = False
+        self._length = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        if chunk:
+            self._fed = True
+            self._length += len(self._inner.feed(chunk))
+        return b""
+
+    def close(self) -> bytes:
+        if self._fed:
+            self._length += len(self._inner.close())
+        return b""
+
+    def start(self, length: int | None) -> tuple[int, RawHeaders]:
+        return self._inner.start(self._length if self._fed else None)
 
 
 class ErrorBody:

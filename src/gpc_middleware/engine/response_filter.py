@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Final
 from ..enforcement.content_coding import Codec, codec_for
 from ..enforcement.cookie_filter import filter_set_cookies
 from ..enforcement.loading_headers import filter_link_header, refresh_target, refused_url
-from ..enforcement.media_types import DocumentKind, classify_content_type
-from .body_filter import BodyFilter, ErrorBody, HTMLRewrite, SniffedBody
+from ..enforcement.media_types import DocumentKind, charset_of, classify_content_type
+from .body_filter import BodyFilter, ErrorBody, HeadBody, HTMLRewrite, SniffedBody
 
 if TYPE_CHECKING:
     from ..core.categories import Category
@@ -184,8 +184,11 @@ def filter_response_start(
             kind = _kind_of(content_type)
     if kind == "other" or (kind == "unknown" and (nosniff or method == "HEAD")):
         return headers, None
+    charset = None
+    if content_type is not None:
+        charset = charset_of(content_types if content_types is not None else (content_type,))
     return _filter_document(
-        policy, consent, method, status, headers, kind, content_encoding, as_document
+        policy, consent, method, status, headers, kind, content_encoding, as_document, charset
     )
 
 
@@ -198,6 +201,7 @@ def _filter_document(
     kind: DocumentKind,
     content_encoding: bytes,
     as_document: bool,
+    charset: str | None,
 ) -> tuple[RawHeaders, BodyFilter | None]:
     """The second half of :func:`filter_response_start`, for a body that may be a document.
 
@@ -221,8 +225,6 @@ def _filter_document(
     inject = None
     if policy.inject_widget and kind != "xml":  # after an XML root element, a tag breaks the page
         inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
-    if method == "HEAD":
-        return rewritten, None  # the headers a GET gets; there is no body to filter
 
     def rewrite(codec: Codec | None) -> HTMLRewrite:
         return HTMLRewrite(
@@ -233,8 +235,11 @@ def _filter_document(
             status=status,
             headers=rewritten,
             declared_length=declared_length,
+            charset=charset,
         )
 
+    if method == "HEAD":  # the headers a GET gets, with its length if the app sent a body
+        return rewritten, HeadBody(rewrite(codec))
     if kind == "unknown":
         # Sniffing decodes the first bytes with a codec of its own; the rewrite gets a fresh one.
         return headers, SniffedBody(

@@ -17,9 +17,12 @@ from ..markup import StartTag
 KEEP: Final = 0  # pass the element through unchanged
 REMOVE: Final = 1  # drop the whole element (start tag to matching end, or just a void tag)
 REWRITE: Final = 2  # replace the start tag with ``Verdict.new_tag``; keep the rest
-CLASSIFY: Final = 3  # an inline script: hold its text, then ask :meth:`TagHandler.classify`
+#: an inline script or a ``<style>`` (any raw-text element among the candidates): hold its
+#: text, then ask :meth:`TagHandler.classify`
+CLASSIFY: Final = 3
 #: hold the element (as for ``REMOVE``), then send it inside the element whose start tag is
-#: ``Verdict.new_tag``, its content tokenized again (``script`` and ``iframe``: kept as they are)
+#: ``Verdict.new_tag``, its content tokenized again (raw text, such as a ``<style>``'s: kept
+#: as it is); in foreign content, where no wrapper is inert, the element is removed
 WRAP: Final = 4
 
 
@@ -63,11 +66,15 @@ class TagHandler(Protocol):
         ...
 
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Verdict:
-        """The final verdict for an inline script from its text (``text`` may be cut at the bound)."""
+        """The final verdict for an inline script, or a ``<style>`` (``tag.name``), from its
+        text (``text`` may be cut at the bound). In foreign content (an SVG ``<script>`` or
+        ``<style>``) ``text`` is the element's content as it came, child tags included."""
         ...
 
     def prefix(self, tag: StartTag, in_context: bool) -> bytes:
-        """Bytes to insert before ``tag`` (``in_context``: inside noscript or template), or ``b""``."""
+        """Bytes to insert before ``tag``, or ``b""``. ``in_context``: inside a
+        ``<noscript>``, a ``<template>`` or foreign content, where a script would not run
+        as the page's."""
         ...
 
     def on_removed(

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 from ..markup import MIXED_CASE_NAME, RAW_TEXT
 
-#: Tags whose boundaries change how what follows is read (besides the candidates).
-CONTEXT_TAGS = frozenset({*RAW_TEXT, "plaintext", "noscript", "template"})
+#: Tags whose boundaries change how what follows is read (besides the candidates): raw
+#: text, <noscript> and <template> content, foreign content (<svg>, <math>).
+CONTEXT_TAGS = frozenset({*RAW_TEXT, "plaintext", "noscript", "template", "svg", "math"})
 
 
 class ScanPatterns:
@@ -25,6 +26,7 @@ class ScanPatterns:
         "candidate_re",
         "candidate_tags",
         "interesting_tags",
+        "marker_maxlen",
         "marker_tokens",
         "max_element_bytes",
     )
@@ -42,8 +44,10 @@ class ScanPatterns:
         self.candidate_tags = frozenset(candidate_tags)
         self.interesting_tags = self.candidate_tags | CONTEXT_TAGS
         self.marker_tokens = tuple(sorted(set(marker_tokens)))
-        names = sorted(self.interesting_tags)
-        alternation = b"|".join(re.escape(n.encode()) for n in names)
+        self.marker_maxlen = max(map(len, self.marker_tokens), default=1)
+        # A trie (``s(?:cript|ource|tyle)``), not a flat list: re tries alternatives one
+        # by one at every "<", so the cost of a flat list grows with each name added.
+        alternation = _trie(sorted(n.encode() for n in self.interesting_tags))
         # Lower-case literal names, and any name with an upper-case letter ("<SCRIPT",
         # "<sCRIPT": browsers lower-case tag names; such tags go to Python, which compares
         # case-insensitively). Literal-first alternatives let re skip most "<" with one
@@ -61,3 +65,20 @@ class ScanPatterns:
             + MIXED_CASE_NAME
             + b")"
         )
+
+
+def _trie(names: list[bytes]) -> bytes:
+    """A regex alternation matching exactly ``names`` (sorted), factored by prefix."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in names:
+        groups.setdefault(name[:1], []).append(name[1:])
+    alternatives = []
+    for head, tails in groups.items():
+        rest = [t for t in tails if t]
+        inner = _trie(rest) if rest else b""
+        if rest and len(rest) < len(tails):
+            inner = b"(?:" + inner + b")?"  # one name ends here, longer ones go on
+        alternatives.append(re.escape(head) + inner)
+    if len(alternatives) == 1:
+        return alternatives[0]
+    return b"(?:" + b"|".join(alternatives) + b")"

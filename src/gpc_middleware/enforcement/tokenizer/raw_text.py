@@ -19,6 +19,7 @@ from .base import (
     AFTER_HELD,
     EMIT,
     ENDTAG,
+    FORWARD,
     HELD,
     HOLD,
     T_BEFORE_NAME,
@@ -55,6 +56,9 @@ class RawTextStates(TokenizerBase):
         if self._raw_is_end_tag:
             self._pos = m.start()
             self._sink_to(m.start())
+            if self._sink == FORWARD:
+                self._close_inner()  # the end of a <noscript>'s content
+            self._text_end = self._base + m.start()
             self._state = ENDTAG
             return True
         self._sink_to(m.end())
@@ -99,7 +103,7 @@ class RawTextStates(TokenizerBase):
                 continue
             # "</script" ends the element
             self._script_state = 0
-            self._script_end = self._base + m.start()
+            self._text_end = self._base + m.start()
             self._pos = m.start()
             self._sink_to(m.start())
             self._state = ENDTAG
@@ -121,14 +125,16 @@ class RawTextStates(TokenizerBase):
 
     def _finish_raw(self) -> None:
         after = self._after
+        pending = self._pending
         if after == AFTER_HELD:
             self._state = HELD
-            self._sink = HOLD
+            self._sink = HOLD if pending is None else pending.sink
         elif after == AFTER_FINISH:
             self._finish_pending(self._pos)
         else:
             self._state = TEXT
-            self._sink = EMIT
+            # in foreign content, inside an element being removed or held
+            self._sink = EMIT if pending is None else pending.sink
 
     def _pass_tag(self, final: bool) -> bool:
         """Skip an over-long tag with the WHATWG attribute states, emitting (or dropping)."""

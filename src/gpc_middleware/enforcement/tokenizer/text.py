@@ -4,17 +4,21 @@ How it works
 ------------
 One compiled regex (:attr:`ScanPatterns.candidate_re`) finds the next ``<`` that can
 matter: a comment or ``<!...>``/``<?...>``, a candidate start tag, a raw-text element
-whose content must be skipped, ``noscript``/``template`` boundaries, or any tag with an
-upper-case letter. Everything between such positions is copied to the output as one
-slice: ordinary content is never looked at byte by byte in Python. A ``<`` may sit in an
-attribute value of a tag the regex does not look at (``<div data-x='<script ...>'>``):
-:meth:`TextStates._containing` tells markup from text, cheaply in the usual case and
-by exact tokenising otherwise. Marker tokens (``class="adsbygoogle"``) can sit on any
-element; their positions are collected once per feed with ``bytes.find`` and only there
-is the enclosing tag parsed.
+whose content must be skipped, a ``<noscript>`` (its content read by a tokenizer of its
+own), a ``<template>``, an ``<svg>`` or ``<math>`` (foreign content, :mod:`.foreign`),
+or any tag with an upper-case letter. Everything between such positions is copied to the
+output as one slice: ordinary content is never looked at byte by byte in Python. A
+``<`` may sit in an attribute value of a tag the regex does not look at
+(``<div data-x='<br><textarea>'>``): :meth:`TextStates._containing` tells markup from
+text, exactly, with a few ``rfind`` calls in the usual case and by tokenising the bytes
+in between otherwise. Marker tokens (``class="adsbygoogle"``) can sit on any element;
+their positions are collected once per feed with ``bytes.find`` and only there is the
+enclosing tag parsed.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left
 
 from ..markup import (
     BOGUS_RE,
@@ -22,7 +26,7 @@ from ..markup import (
     END_TAG_RE,
     GT_RE,
     NEVER_RE,
-    QUOTES_BALANCED_RE,
+    OPENER_RE,
     RAW_END_RES,
     SCRIPT_RES,
     START_TAG_RE,
@@ -31,6 +35,7 @@ from ..markup import (
     tag_name,
 )
 from .base import AFTER_TEXT, CHANGED, EMIT, WAIT, TokenizerBase
+from .foreign import CONTEXT_ONLY
 from .handler import KEEP
 
 
@@ -48,6 +53,8 @@ class TextStates(TokenizerBase):
         (including the body of a kept script, iframe or raw-text element when its end
         is in the buffer), a comment -- and hands everything else to the state machine.
         """
+        if self._foreign:
+            return self._foreign_text(final)
         buf = self._buf
         n = len(buf)
         pos = self._pos
@@ -139,9 +146,16 @@ class TextStates(TokenizerBase):
                         return True
                 pos = end
                 continue
-            if name == "noscript" or name == "template":
+            if name in CONTEXT_ONLY:
+                if name == "noscript" and self._scripting:
+                    pos = self._open_noscript(tm.end())
+                    if pos < 0:
+                        return True
+                    continue  # read whole: text goes on after its end tag
+                if self._context_tag(p, tm, name):
+                    return True  # foreign content or a marked element
                 if name == "noscript":
-                    self._noscript += 1
+                    self._noscript += 1  # read as a browser with scripting off does
                 else:
                     self._template += 1
                 if not in_ctx:
@@ -187,26 +201,34 @@ class TextStates(TokenizerBase):
             return True
 
     def _containing(self, pos: int, x: int) -> int:
-        """-1 if ``x`` is in text context, else the start of the tag containing it.
+        """-1 if ``x`` is in text context, else the start of the construct containing it.
 
-        ``pos`` is known to be in text context and no candidate "<" lies in between.
-        Decided cheaply in the usual case (the bytes before ``x`` back to the previous
-        ">" are plain text and that ">" closes a tag whose quotes balance), otherwise
-        by tokenising ``[pos, x)`` exactly.
+        ``pos`` is in text context and no candidate "<" lies in ``[pos, x)``: no comment,
+        raw text or ``<!``/``<?`` starts there, so every tag or bogus comment in between
+        ends at its first ">" unless that ">" sits in a quoted attribute value. Such a
+        value holding the last ">" before ``x`` (``g``) opened at the last quote of its
+        kind before ``g``, right after "=": where neither last quote follows "=", ``g``
+        ends whatever it is in, and ``x`` is inside a construct only if one opens
+        after ``g`` (checked in a few ``rfind`` calls). Otherwise ``[pos, x)`` is
+        tokenised exactly. Sound for any input: the shortcut is taken only where the
+        exact answer is the same.
         """
         buf = self._buf
         g = buf.rfind(b">", pos, x)
-        if g == -1:
-            if buf.find(b"<", pos, x) == -1:
-                return -1
-        elif (
-            buf.find(b"<", g, x) == -1 and buf.find(b'"', g, x) == -1 and buf.find(b"'", g, x) == -1
-        ):
-            r = buf.rfind(b"<", pos, g)
-            if r == -1 or QUOTES_BALANCED_RE.fullmatch(buf, r, g) is not None:
-                return -1
-        w = WALK_RE.match(buf, pos, x).end()  # type: ignore[union-attr]
-        return -1 if w >= x else w
+        if g != -1:
+            d = buf.rfind(b'"', pos, g)
+            e = buf.rfind(b"'", pos, g)
+            # (most quotes close a value: the byte before them is no "=" or space)
+            if (d > pos and buf[d - 1] in _EQUALS_OR_SPACE and _after_equals(buf, d, pos)) or (
+                e > pos and buf[e - 1] in _EQUALS_OR_SPACE and _after_equals(buf, e, pos)
+            ):
+                w = WALK_RE.match(buf, pos, x).end()  # type: ignore[union-attr]
+                return -1 if w >= x else w
+            pos = g + 1
+        if buf.find(b"<", pos, x) == -1:
+            return -1
+        o = OPENER_RE.search(buf, pos, x)
+        return -1 if o is None else o.start()
 
     def _construct_end(self, c: int) -> int:
         """End of the tag, end tag or bogus comment starting at ``c``; -1 if unfinished."""
@@ -226,16 +248,13 @@ class TextStates(TokenizerBase):
         if q == -1:
             return n
         c = self._containing(pos, q)
-        if c != -1:
-            return c if self._construct_end(c) == -1 else n
-        if q + 1 >= n:
-            return q
-        second = buf[q + 1]
-        if (0x41 <= second <= 0x5A) or (0x61 <= second <= 0x7A):
-            return q if START_TAG_RE.match(buf, q) is None else n
-        if second in (0x2F, 0x21, 0x3F):
-            return q if buf.find(b">", q) == -1 else n
-        return n
+        if c == -1:
+            if q + 1 >= n:
+                return q  # "<" may become "<script"
+            if OPENER_RE.match(buf, q) is None:
+                return n  # "<" followed by a space, a digit...: text
+            c = q
+        return c if self._construct_end(c) == -1 else n
 
     def _next_marker(self, pos: int, limit: int) -> int:
         """Buffer index of the first marker token in ``[pos, limit)``, else ``limit``.
@@ -266,7 +285,9 @@ class TextStates(TokenizerBase):
             while at != -1:
                 new.append(base + at)
                 at = buf.find(token, at + 1)
-        found = self._marker_positions[self._marker_i :]
+        # keep those not yet sent: foreign content may be read again (ForeignStates)
+        found = self._marker_positions
+        found = found[bisect_left(found, base + self._done) :]
         if new:
             found = sorted(set(found).union(new))
         self._marker_positions = found
@@ -307,3 +328,16 @@ class TextStates(TokenizerBase):
         return CHANGED
 
     # -- start tags -----------------------------------------------------------------
+
+
+_EQUALS_OR_SPACE = b"=\t\n\f\r "
+
+
+def _after_equals(buf: bytes, q: int, pos: int) -> bool:
+    """Whether the quote at ``q`` (-1: none) follows "=" and whitespace, within ``[pos, q)``."""
+    if q == -1:
+        return False
+    j = q - 1
+    while j >= pos and buf[j] in b"\t\n\f\r ":
+        j -= 1
+    return j >= pos and buf[j] == 0x3D
