@@ -732,3 +732,31 @@ def test_rejects_bad_arguments() -> None:
     stripper.close()
     with pytest.raises(RuntimeError):
         stripper.feed(b"x")
+
+
+def test_decision_memory_is_bounded_whatever_the_tags() -> None:
+    # Decisions are shared between responses and keyed by the raw start tag: long unique
+    # tags (user content, per-response nonces) must not make that memory grow without bound.
+    import gc
+    import tracemalloc
+
+    rules = RewriteRules.default()
+    padding = "x" * 3000
+
+    def page(n: int) -> bytes:
+        return "".join(f'<img src="/p/{n}/{i}.png" alt="{padding}">' for i in range(200)).encode()
+
+    def serve(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            stripper = TagStripper(rules, ())
+            stripper.feed(page(n))
+            stripper.close()
+
+    serve(0, 5)  # warm up: imports, compiled patterns
+    gc.collect()
+    tracemalloc.start()
+    serve(5, 40)  # 8,000 distinct 3 KB tags: 24 MB if each were kept
+    gc.collect()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024  # a page is 600 KB

@@ -50,6 +50,7 @@ from .handler import (
     CLASSIFY,
     KEEP,
     KEEP_VERDICT,
+    MAX_CACHED_TAG,
     REMOVE,
     REWRITE,
     VERDICT_CACHE_LIMIT,
@@ -74,7 +75,7 @@ class ElementStates(TokenizerBase):
         raw = tm.group()
         raw_text = name in RAW_TEXT or name == "iframe"
         if (raw_text or name == "plaintext") and name not in self.patterns.candidate_tags:
-            if len(self._verdicts) < VERDICT_CACHE_LIMIT:
+            if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
                 self._verdicts[raw] = KEEP_VERDICT  # next time: the fast path
             if name == "plaintext":
                 self._enter_raw(NEVER_RE, end, 0, AFTER_TEXT, EMIT)
@@ -86,7 +87,7 @@ class ElementStates(TokenizerBase):
             if tag is None:
                 tag = StartTag.from_match(tm)
             verdict = self.handler.decide(tag)
-            if len(self._verdicts) < VERDICT_CACHE_LIMIT:
+            if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
                 self._verdicts[raw] = verdict
         action = verdict.action
         if action == KEEP and not (self.handler.prefix_pending and verdict.watch):

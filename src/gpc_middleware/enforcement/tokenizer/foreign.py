@@ -65,7 +65,15 @@ from ..markup import (
     tag_name,
 )
 from .base import AFTER_TEXT, DROP, HOLD, TEXT, PendingElement, TokenizerBase
-from .handler import CLASSIFY, KEEP, REMOVE, REWRITE, VERDICT_CACHE_LIMIT, WRAP
+from .handler import (
+    CLASSIFY,
+    KEEP,
+    MAX_CACHED_TAG,
+    REMOVE,
+    REWRITE,
+    VERDICT_CACHE_LIMIT,
+    WRAP,
+)
 
 #: Start tags handled here in HTML content, besides the candidates.
 CONTEXT_ONLY: Final = frozenset({"noscript", "template", "svg", "math"})
@@ -246,7 +254,7 @@ class ForeignStates(TokenizerBase):
         verdict = self._verdicts.get(raw)
         if verdict is None:
             verdict = self.handler.decide(tag)
-            if len(self._verdicts) < VERDICT_CACHE_LIMIT:
+            if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
                 self._verdicts[raw] = verdict
         closed = self_closing(tm)
         action = verdict.action

@@ -95,3 +95,6 @@ class TagHandler(Protocol):
 KEEP_VERDICT: Final = Verdict(KEEP)
 #: The most verdicts the tokenizer adds to a handler's cache.
 VERDICT_CACHE_LIMIT: Final = 4096
+#: Longer start tags are decided each time, not cached: the cache is keyed by the raw
+#: tag, so this bounds its memory (4096 entries of at most 1 KiB) whatever the page holds.
+MAX_CACHED_TAG: Final = 1024
