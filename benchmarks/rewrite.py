@@ -246,64 +246,43 @@ def run_regex_baseline(page: bytes, chunk: int) -> tuple[int, int]:
     return n, len(page)
 
 
-def run_lolhtml(page: bytes, chunk: int) -> tuple[int, int]:
-    import lolhtml
+def lolhtml_driver(tag_selectors: bool) -> Callable[[bytes, int], tuple[int, int]]:
+    """lol-html doing the removals: by tag-name selectors (the text handler on scripts
+    alone), or by the tag and class selectors of ``SELECTOR``."""
 
-    out: list[bytes] = []
-    removed = [0]
+    def run(page: bytes, chunk: int) -> tuple[int, int]:
+        import lolhtml
 
-    class Handler:
-        def element(self, el: lolhtml.Element) -> None:
-            tag = el.tag_name.lower()
-            if tag == "script" and not el.has_attribute("src"):
-                return  # decided by the text handler
-            if element_category(tag, el.get_attribute, None):
-                el.remove()
-                removed[0] += 1
+        out: list[bytes] = []
+        removed = [0]
 
-        def text(self, t: lolhtml.TextChunk) -> None:
-            if t.text and CATALOG.classify_inline_script(t.text) & REFUSED:
-                t.remove()
-                removed[0] += 1
+        class Elements:
+            def element(self, el: lolhtml.Element) -> None:
+                tag = el.tag_name.lower()
+                if tag == "script" and not el.has_attribute("src"):
+                    return  # decided by the text handler
+                if element_category(tag, el.get_attribute, None):
+                    el.remove()
+                    removed[0] += 1
 
-    rw = lolhtml.HTMLRewriter(lambda b: out.append(bytes(b)))
-    rw.on(SELECTOR, Handler())
-    for i in range(0, len(page), chunk):
-        rw.write(page[i : i + chunk])
-    rw.end()
-    return removed[0], sum(map(len, out))
+        class Scripts(Elements):
+            def text(self, t: lolhtml.TextChunk) -> None:
+                if t.text and CATALOG.classify_inline_script(t.text) & REFUSED:
+                    t.remove()
+                    removed[0] += 1
 
+        rw = lolhtml.HTMLRewriter(lambda b: out.append(bytes(b)))
+        if tag_selectors:
+            rw.on(TAG_SELECTORS[0], Elements())
+            rw.on(TAG_SELECTORS[1], Scripts())
+        else:
+            rw.on(SELECTOR, Scripts())
+        for i in range(0, len(page), chunk):
+            rw.write(page[i : i + chunk])
+        rw.end()
+        return removed[0], sum(map(len, out))
 
-def run_lolhtml_tags(page: bytes, chunk: int) -> tuple[int, int]:
-    import lolhtml
-
-    out: list[bytes] = []
-    removed = [0]
-
-    class Elements:
-        def element(self, el: lolhtml.Element) -> None:
-            if element_category(el.tag_name.lower(), el.get_attribute, None):
-                el.remove()
-                removed[0] += 1
-
-    class Scripts:
-        def element(self, el: lolhtml.Element) -> None:
-            if el.has_attribute("src") and element_category("script", el.get_attribute, None):
-                el.remove()
-                removed[0] += 1
-
-        def text(self, t: lolhtml.TextChunk) -> None:
-            if t.text and CATALOG.classify_inline_script(t.text) & REFUSED:
-                t.remove()
-                removed[0] += 1
-
-    rw = lolhtml.HTMLRewriter(lambda b: out.append(bytes(b)))
-    rw.on(TAG_SELECTORS[0], Elements())
-    rw.on(TAG_SELECTORS[1], Scripts())
-    for i in range(0, len(page), chunk):
-        rw.write(page[i : i + chunk])
-    rw.end()
-    return removed[0], sum(map(len, out))
+    return run
 
 
 def run_selectolax(page: bytes, chunk: int) -> tuple[int, int]:
@@ -341,8 +320,8 @@ def run_bs4(page: bytes, chunk: int) -> tuple[int, int]:
 
 CONTENDERS: dict[str, Callable[[bytes, int], tuple[int, int]]] = {
     "TagStripper": run_tagstripper,
-    "lol-html": run_lolhtml_tags,
-    "lol-html classes": run_lolhtml,
+    "lol-html": lolhtml_driver(tag_selectors=True),
+    "lol-html classes": lolhtml_driver(tag_selectors=False),
     "selectolax": run_selectolax,
     "bs4 html.parser": run_bs4,
     "regex baseline": run_regex_baseline,
