@@ -118,6 +118,13 @@ ELEMENTS = [
     case(b'<table><tr><td style="background:url(/c.png)" background="//' + FB + b'">x</td>'
          b"</tr></table>", FB, b'<td style="background:url(/c.png)">x</td>',
          id="td-background-in-a-parsed-tag"),
+    # ping= and background= written in lower case are found on any element
+    case(b'<p><a href="/x" ping="https://' + FB + b'">link</a></p>', FB, b'<a href="/x">link</a>',
+         id="a-ping"),
+    case(b'<map><area href="/x" ping="/p https://' + FB + b'" alt=""></map>', FB, b'ping="/p"',
+         id="area-ping"),
+    case(b'<table><tr><td background="https://' + FB + b'">x</td><th background=//' + FB
+         + b">y</th></tr></table>", FB, b"<td>x</td><th>y</th>", id="td-th-background"),
     case(b'<div style="color:red;background:url(https://' + FB + b');margin:0">x</div>', FB,
          b'<div style="color:red;margin:0">x</div>', id="style-url"),
     case(b"<span style='background-image:url(\"//" + FB + b"\")'>x</span>", FB,
@@ -448,9 +455,10 @@ def test_property_output_does_not_depend_on_chunking(
 @pytest.mark.parametrize(
     "html",
     [
-        pytest.param(b'<p><a href="/x" ping="https://' + FB + b'">x</a></p>', id="plain-a-ping"),
-        pytest.param(b'<table><tr><td background="//' + FB + b'">x</td></tr></table>',
-                     id="plain-td-background"),
+        pytest.param(b'<p><a href="/x" PING="https://' + FB + b'">x</a></p>',
+                     id="upper-case-a-ping"),
+        pytest.param(b'<table><tr><td BACKGROUND="//' + FB + b'">x</td></tr></table>',
+                     id="upper-case-td-background"),
         pytest.param(b"<div onclick=\"new Image().src='//" + FB + b"'\">x</div>",
                      id="plain-div-onclick"),
         pytest.param(b'<a href="https://' + FB + b'">x</a><form action="https://' + FB + b'">',
@@ -458,6 +466,7 @@ def test_property_output_does_not_depend_on_chunking(
     ],
 )  # fmt: skip
 def test_documented_limits(html: bytes) -> None:
-    """What the README lists as not covered: attributes on elements the rewriter does not
-    otherwise read (looking for them would cost every page), and navigations."""
+    """What the README lists as not covered: handlers, and attribute names in upper case, on
+    elements the rewriter does not otherwise read (looking for them would cost every page),
+    and navigations."""
     assert rewrite(html)[0] == html

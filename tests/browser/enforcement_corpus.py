@@ -1589,6 +1589,7 @@ add(
         "<script>navigator.sendBeacon('moc.scitylana-elgoog.www//:sptth'.split('').reverse().join(''));</script>"
     ),
     GA_HOST,
+    settle=0.5,  # a beacon is sent when the browser gets to it: on a busy machine, late
 )
 add(
     "data-attribute-loader",
@@ -1613,9 +1614,6 @@ add(
 # BEGIN MARKS
 #: Cases that leak today, and through which adapters.
 LEAKS_TODAY: Final[dict[str, frozenset[Adapter]]] = {
-    "a-ping": BOTH,
-    "a-ping-list": BOTH,
-    "td-background": BOTH,
     "long-start-tag-src-last": BOTH,
     "signature-after-padding": BOTH,
     "concatenated-host": BOTH,

@@ -122,12 +122,13 @@ def policy(**options: Any) -> ConsentPolicy:
     )
 
 
-def tapad_site() -> Any:
-    """Behind the middleware, but with trackers its catalog does not know (issue #13)."""
+def unknown_trackers_site() -> Any:
+    """Behind the middleware, but with trackers its catalog does not know (issue #13;
+    reserved ``.example`` names, which no catalog will ever list)."""
     page = """<!doctype html><html lang="en"><head><title>News</title>
-    <script async src="https://js.tapad.com/tag.js"></script>
-    <script async src="https://cdn.33across.com/tag.js"></script>
-    </head><body><h1>News</h1><img src="https://pixel.tapad.com/idsync/ex/receive?x=1" alt=""></body></html>"""
+    <script async src="https://js.adsync.example/tag.js"></script>
+    <script async src="https://cdn.tagbridge.example/tag.js"></script>
+    </head><body><h1>News</h1><img src="https://pixel.adsync.example/idsync/ex/receive?x=1" alt=""></body></html>"""
     return GPCWSGIMiddleware(site({"/": html(page)}), policy=policy(mode="opt-out"))
 
 
@@ -168,13 +169,13 @@ def test_the_demo_in_opt_out_mode_passes(browser: Browser) -> None:
 
 
 def test_unknown_trackers_are_unclassified_third_party_traffic(browser: Browser) -> None:
-    app = tapad_site()
+    app = unknown_trackers_site()
     assert run_checks(app).ok, "the HTML checks cannot see it"
     report = run_browser_audit(app, browser=browser)
     assert report.ok and statuses(report)["unclassified-third-parties"] == "warn"
     result = report.result("unclassified-third-parties")
     assert result.summary.startswith("unclassified — review: 3 third-party host(s)")
-    for host in ("js.tapad.com", "cdn.33across.com", "pixel.tapad.com"):
+    for host in ("js.adsync.example", "cdn.tagbridge.example", "pixel.adsync.example"):
         assert any(
             line.startswith(f"{host}: in visit(s) gpc, no-signal, reject")
             for line in result.evidence
@@ -284,7 +285,7 @@ def test_cli_check_browser(
 
 
 def test_cli_strict_and_setup_errors(browser: Browser, capsys: pytest.CaptureFixture[str]) -> None:
-    with serve_on_loopback(tapad_site()) as url:
+    with serve_on_loopback(unknown_trackers_site()) as url:
         # A warning is not a failure, unless --strict.
         assert main(["check", url, "--browser", "--strict", "--color", "never"]) == 1
         out = capsys.readouterr().out
@@ -302,7 +303,7 @@ def test_pytest_fixture_and_option(
 
         def page(environ, start_response):
             start_response("200 OK", [("Content-Type", "text/html")])
-            return [b'<!doctype html><script src="https://js.tapad.com/tag.js"></script>']
+            return [b'<!doctype html><script src="https://js.adsync.example/tag.js"></script>']
 
         def test_audit(gpc_browser_audit, tmp_path):
             policy = ConsentPolicy(

@@ -86,7 +86,7 @@ REFUSED: Final[dict[Consent, frozenset[str]]] = {
 }
 CHROME_ACCEPT_ENCODING: Final = "gzip, deflate, br, zstd"  # what Chromium sends to 127.0.0.1
 FIRST_PARTY_TEXT: Final = "First-party content."  # in every page doc() makes
-QUIET_SECONDS: Final = 0.12  # a load is over when no request came for this long...
+QUIET_SECONDS: Final = 0.2  # a load is over when no request came for this long...
 SETTLE_LIMIT: Final = 2.0  # ...or after this long
 GIF: Final = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
