@@ -50,14 +50,18 @@ class Transport(Protocol):
     ) -> Reply: ...
 
 
-class ASGITransport:
-    """Calls an ASGI app in process, each request on an event loop of its own thread."""
+class _InProcess:
+    """An app called in this process, as if served at ``base_url``."""
 
     def __init__(self, app: Any, base_url: str = "https://testserver") -> None:
         self.app = app
         self.base_url = base_url.rstrip("/")
         parts = urlsplit(self.base_url)
         self._scheme, self._host = parts.scheme, parts.netloc
+
+
+class ASGITransport(_InProcess):
+    """Calls an ASGI app in process, each request on an event loop of its own thread."""
 
     def __call__(
         self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
@@ -116,14 +120,8 @@ class ASGITransport:
         return Reply(status, tuple(reply_headers), b"".join(chunks))
 
 
-class WSGITransport:
+class WSGITransport(_InProcess):
     """Calls a WSGI app in process (PEP 3333), closing its iterable as a server would."""
-
-    def __init__(self, app: Any, base_url: str = "https://testserver") -> None:
-        self.app = app
-        self.base_url = base_url.rstrip("/")
-        parts = urlsplit(self.base_url)
-        self._scheme, self._host = parts.scheme, parts.netloc
 
     def __call__(
         self, method: str, path: str, headers: Sequence[tuple[str, str]], body: bytes
