@@ -238,13 +238,14 @@ def test_a_site_that_sets_ga_after_reject(browser: Browser) -> None:
 
 def test_a_page_that_does_not_load_fails_the_checks(browser: Browser) -> None:
     def slow(environ: dict[str, Any]) -> Route:
-        time.sleep(2)
+        time.sleep(6)
         return html("<!doctype html><p>late")
 
     app = site(
         {"/": html("<!doctype html><p>hi"), "/slow": slow, "/.well-known/gpc.json": WELL_KNOWN}
     )
-    options = AuditOptions(navigation_timeout=0.5)
+    # (a timeout a page on a busy machine still loads in; the slow one is well past it)
+    options = AuditOptions(navigation_timeout=2.5)
     with serve_on_loopback(app) as url:
         report = run_browser_audit(
             url,
