@@ -99,13 +99,17 @@ class WidgetEndpoints:
             return self._form(call, page)
         return Outcome(error_response(405, "method not allowed", [("Allow", "GET, HEAD, POST")]))
 
-    def _language(self, call: Call, requested: str | None = None) -> str:
+    def _language(self, call: Call, page: str | None = None) -> str:
+        """The one rule for widget.json and the pages (:func:`negotiate_language`): the
+        site's ``language``, else the visitor's ``Accept-Language``, else the page's
+        ``<html lang>`` (``?lang=``), else the first catalog."""
         policy = self._policy
         return negotiate_language(
             call.request.headers.get("accept-language"),
             policy.catalogs,
             default=next(iter(policy.catalogs)),
-            override=policy.language or requested,
+            override=policy.language,
+            page=page,
         )
 
     def _page(self, call: Call, page: Literal["settings", "do-not-sell"]) -> Outcome:
