@@ -107,7 +107,9 @@ def test_every_shipped_catalog_has_every_key(language: str) -> None:
         )
     )
     assert set(raw) == TEXT_KEYS
-    assert all(isinstance(value, str) and value.strip() == value and value for value in raw.values())
+    assert all(
+        isinstance(value, str) and value.strip() == value and value for value in raw.values()
+    )
     assert dict(DEFAULT_CATALOGS[language]) == raw
 
 

@@ -248,20 +248,23 @@ class WidgetEndpoints:
         versioned = (
             _first(parse_qs(call.request.query_string, max_num_fields=4), "v") == asset.digest
         )
+        # Compressed when the client accepts it (gzip, br), with its own ETag and length.
+        coding, body = asset.representation(call.request.headers.get("accept-encoding"))
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in asset.headers(versioned=versioned)
+            for k, v in asset.headers(versioned=versioned, coding=coding)
         ]
         if_none_match = call.request.headers.get("if-none-match")
-        if if_none_match is not None and asset.etag in {
+        if if_none_match is not None and asset.etag_for(coding) in {
             t.strip(OWS) for t in if_none_match.split(",")
         }:
             headers = [
-                (k, v) for k, v in headers if k.lower() not in ("content-length", "content-type")
+                (k, v)
+                for k, v in headers
+                if k.lower() not in ("content-length", "content-type", "content-encoding")
             ]
             return Outcome(Response(304, headers))
-        body = b"" if call.request.method == "HEAD" else asset.body
-        return Outcome(Response(200, headers, body))
+        return Outcome(Response(200, headers, b"" if call.request.method == "HEAD" else body))
 
     def config(self, call: Call) -> Outcome:
         if call.request.method not in ("GET", "HEAD"):

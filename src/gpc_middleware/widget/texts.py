@@ -31,7 +31,9 @@ def shipped_catalog(language: str) -> dict[str, str]:
     object of strings (a packaging error).
     """
     if language not in SHIPPED_LANGUAGES:
-        raise ValueError(f"no shipped texts for {language!r}; shipped: {', '.join(SHIPPED_LANGUAGES)}")
+        raise ValueError(
+            f"no shipped texts for {language!r}; shipped: {', '.join(SHIPPED_LANGUAGES)}"
+        )
     path = resources.files("gpc_middleware.widget") / "catalogs" / f"{language}.json"
     catalog = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(catalog, dict) or not all(
