@@ -139,7 +139,7 @@ def test_required_wording() -> None:
     assert DEFAULT_CATALOGS["ko"]["reject_all"] == "모두 거부"
     # The CCPA link wording, recognisable in each language.
     assert DEFAULT_CATALOGS["es"]["dns_title"] == "No vender ni compartir mi información personal"
-    assert DEFAULT_CATALOGS["de"]["accept_all"] == "Alle akzeptieren"
+    assert DEFAULT_CATALOGS["de"]["accept_all"] == "Alle akzep\u00adtieren"  # a soft hyphen
     assert DEFAULT_CATALOGS["pt"]["dns_title"].startswith("Não vender nem compartilhar")
     assert DEFAULT_CATALOGS["ja"]["dns_title"] == "私の個人情報を販売・共有しない"
     assert DEFAULT_CATALOGS["zh"]["dns_title"] == "请勿出售或共享我的个人信息"

@@ -277,7 +277,7 @@
   // closed for the browser session.
   function showGpcStatus() {
     if (gpcStatus || recall(STATUS_KEY)) return;
-    const text = h("p", { class: "gpc-toast__text" });
+    const text = h("p", { class: "gpc-toast__text", role: "status" });
     const close = h("button", {
       type: "button",
       class: "gpc-close",
@@ -286,14 +286,14 @@
         releaseBannerSpace();
         if (gpcStatus && gpcStatus.parentNode) gpcStatus.parentNode.removeChild(gpcStatus);
         gpcStatus = null;
-        if (floating) floating.focus();
+        const next = floating || document.querySelector("[data-consent-open]");
+        if (next && next.focus) next.focus();
       },
     }, [
       h("span", { "aria-hidden": "true", text: "\u00d7" }),
       h("span", { class: "gpc-visually-hidden", text: t("close") }),
     ]);
-    gpcStatus = h("div", { class: "gpc-root gpc-toast", role: "status", lang: config.language },
-      [text, close]);
+    gpcStatus = h("div", { class: "gpc-root gpc-toast", lang: config.language }, [text, close]);
     document.body.appendChild(gpcStatus);
     setTimeout(() => { text.textContent = t("gpc_notice"); }, 100);
     reserveBannerSpace(gpcStatus);
