@@ -30,8 +30,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="playwright not installed; run .ci/browser.sh")
-uvicorn = pytest.importorskip("uvicorn", reason="the demo needs uvicorn (the demo extra)")
+pytest.importorskip("uvicorn", reason="the demo needs uvicorn (the demo extra)")
 
+import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from gpc_middleware import ConsentPolicy
