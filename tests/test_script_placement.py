@@ -151,3 +151,12 @@ def test_only_the_end_is_held_while_streaming() -> None:
     # The last candidate (in the comment) is 18 bytes before the end tag: held from there.
     assert early == PAGE[: PAGE.rindex(b"</body>", 0, LAST)]
     assert b"".join(part for _, part in sent) == PAGE[:LAST] + TAG + PAGE[LAST:]
+
+
+def test_iso_2022_jp_pages(kind: str) -> None:
+    # In two-byte mode the bytes of "</body" are kanji, not a tag: the one in ASCII mode counts.
+    page = b"<!doctype html><p>x</p></body>\x1b$B</body\x1b(B</html>"  # then three kanji
+    at = page.index(b"</body>")
+    for chunks in ([page], [page[i : i + 1] for i in range(len(page))]):
+        got = serve(kind, chunks, "text/html; charset=iso-2022-jp")
+        assert got == page[:at] + TAG + page[at:]
