@@ -513,6 +513,10 @@
       document.body.appendChild(floating);
     }
     floating.hidden = Boolean(banner); // the banner already offers the settings
+    if (gpcStatus) {
+      gpcStatus.classList.toggle("gpc-toast--above-link", !floating.hidden);
+      if (bannerSpace) bannerSpace.onFocus(); // it moved: the space it covers changed
+    }
   }
 
   // ---- dialog (WAI-ARIA APG "Dialog (Modal)" pattern) -----------------------------------
