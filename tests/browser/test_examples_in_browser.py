@@ -381,9 +381,7 @@ def test_keyboard_only(site: Site, visit_factory: Callable[..., Visit]) -> None:
     while not page_links or page_links[-1]["text"] != "consent JSON":
         page_links.append(tab_until(page, lambda f: not f["inBanner"]))
     assert [f["text"] for f in page_links if not f["visible"]] == []
-    details = tab_until(
-        page, lambda f: f["inBanner"] and f["text"] == "Settings", key="Shift+Tab"
-    )
+    details = tab_until(page, lambda f: f["inBanner"] and f["text"] == "Settings", key="Shift+Tab")
     assert details["tag"] == "button"
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Cookie settings")
