@@ -10,7 +10,8 @@
  *
  * It fetches ENDPOINT/widget.json ({version, language, texts, state, links}),
  * shows a banner to undecided visitors (not when GPC is on in opt-out mode: there
- * is nothing to ask), opens the settings dialog from any [data-consent-open]
+ * is nothing to ask; a small "Opt-Out Request Honored" status instead), announces a
+ * saved choice (after the reload too), opens the settings dialog from any [data-consent-open]
  * element, saves with PUT ENDPOINT, dispatches "consent:change" on document, then
  * reloads or activates inert elements (<script type="text/plain" data-consent>,
  * [data-consent][data-src], <template data-consent data-consent-inert>). Server data
