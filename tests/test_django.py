@@ -439,7 +439,9 @@ def test_the_example_under_a_real_server(server: str) -> None:
         assert b"Opt-Out Request Honored" in body
         assert dict(headers)["Content-Length"] == str(len(body))  # rewritten, still exact
         _, _, streamed = fetch(f"{base}/streamed", headers={"Sec-GPC": "1"})
-        assert GA_HOST.encode() not in streamed and streamed.rstrip().endswith(b"</script>")
+        # The injected widget tag, at the end of the streamed body, before its </body>.
+        assert GA_HOST.encode() not in streamed
+        assert streamed.rstrip().endswith(b" defer></script></body>\n</html>")
         _, _, gpc_json = fetch(f"{base}/.well-known/gpc.json")
         assert json.loads(gpc_json) == {"gpc": True, "lastUpdate": "2025-01-15"}
 

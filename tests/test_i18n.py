@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
+from importlib import resources
 
 import pytest
 
@@ -56,6 +59,25 @@ def test_negotiate_language(header: str | None, override: str | None, expected: 
     assert negotiate_language(header, AVAILABLE, override=override) == expected
 
 
+@pytest.mark.parametrize(
+    ("header", "page", "expected"),
+    [
+        pytest.param("ko-KR,ko;q=0.9", "en", "ko", id="visitor-language-before-page"),
+        pytest.param("de, it;q=0.5", "fr", "fr", id="page-when-visitor-has-none"),
+        pytest.param(None, "fr-CA", "fr", id="page-without-header"),
+        pytest.param("de, fr;q=0", "fr", "en", id="page-refused"),
+        pytest.param("*", "ko", "ko", id="star-is-page"),
+        pytest.param("de", "<bad>", "en", id="page-malformed-ignored"),
+        pytest.param("de", "it", "en", id="page-unavailable"),
+    ],
+)
+def test_page_language_is_the_fallback(header: str | None, page: str, expected: str) -> None:
+    # One rule for the banner and the pages: the visitor's languages first, the page's
+    # <html lang> only when none of them is available.
+    assert negotiate_language(header, AVAILABLE, page=page) == expected
+    assert negotiate_language(header, AVAILABLE, page=page, override="fr") == "fr"
+
+
 def test_negotiate_language_other_default_and_spelling() -> None:
     assert negotiate_language("de", ["en", "pt-BR"], default="pt-BR") == "pt-BR"
     assert negotiate_language("pt-br", ["en", "pt-BR"]) == "pt-BR"
@@ -72,13 +94,34 @@ def test_negotiate_language_default_must_be_available() -> None:
         negotiate_language("fr", AVAILABLE, default="de")
 
 
-def test_shipped_catalogs_are_complete_and_distinct() -> None:
-    assert set(DEFAULT_CATALOGS) == {"en", "ko", "fr"}
-    for language, catalog in DEFAULT_CATALOGS.items():
-        assert set(catalog) == TEXT_KEYS, language
-        assert all(value.strip() for value in catalog.values()), language
-    for key in ("accept_all", "reject_all", "save_choices", "settings_link", "dns_title"):
-        assert len({catalog[key] for catalog in DEFAULT_CATALOGS.values()}) == 3, key
+SHIPPED = ("en", "ko", "fr", "es", "de", "ja", "zh", "pt")
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+def test_every_shipped_catalog_has_every_key(language: str) -> None:
+    # The files themselves, not only the merged mapping: a key missing from a catalog
+    # would otherwise show as the raw key in the widget.
+    raw = json.loads(
+        (resources.files("gpc_middleware.widget") / "catalogs" / f"{language}.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    assert set(raw) == TEXT_KEYS
+    assert all(
+        isinstance(value, str) and value.strip() == value and value for value in raw.values()
+    )
+    assert dict(DEFAULT_CATALOGS[language]) == raw
+
+
+def test_shipped_catalogs_are_distinct_translations() -> None:
+    assert tuple(DEFAULT_CATALOGS) == SHIPPED
+    for key in ("accept_all", "reject_all", "save_choices", "banner_text", "dns_title"):
+        assert len({catalog[key] for catalog in DEFAULT_CATALOGS.values()}) == len(SHIPPED), key
+    # Each catalog is written in its own script, not left in English.
+    scripts = {"ko": "\uac00-\ud7a3", "ja": "\u3040-\u30ff", "zh": "\u4e00-\u9fff"}
+    for language, script in scripts.items():
+        for key in ("banner_title", "banner_text", "accept_all", "gpc_notice"):
+            assert re.search(f"[{script}]", DEFAULT_CATALOGS[language][key]), (language, key)
 
 
 def test_required_wording() -> None:
@@ -91,15 +134,22 @@ def test_required_wording() -> None:
     assert en["gpc_notice"].startswith("Opt-Out Request Honored")
     assert en["dns_title"] == "Do Not Sell or Share My Personal Information"
     assert en["limit_title"] == "Limit the Use of My Sensitive Personal Information"
+    assert en["gpc_status"] == "Opt-Out Request Honored"
     assert DEFAULT_CATALOGS["fr"]["reject_all"] == "Tout refuser"
     assert DEFAULT_CATALOGS["ko"]["reject_all"] == "모두 거부"
+    # The CCPA link wording, recognisable in each language.
+    assert DEFAULT_CATALOGS["es"]["dns_title"] == "No vender ni compartir mi información personal"
+    assert DEFAULT_CATALOGS["de"]["accept_all"] == "Alle akzep\u00adtieren"  # a soft hyphen
+    assert DEFAULT_CATALOGS["pt"]["dns_title"].startswith("Não vender nem compartilhar")
+    assert DEFAULT_CATALOGS["ja"]["dns_title"] == "私の個人情報を販売・共有しない"
+    assert DEFAULT_CATALOGS["zh"]["dns_title"] == "请勿出售或共享我的个人信息"
 
 
 def test_catalogs_are_immutable() -> None:
     with pytest.raises(TypeError):
         DEFAULT_CATALOGS["en"]["accept_all"] = "x"  # type: ignore[index]
     with pytest.raises(TypeError):
-        DEFAULT_CATALOGS["de"] = {}  # type: ignore[index]
+        DEFAULT_CATALOGS["it"] = {}  # type: ignore[index]
     built = build_catalogs({"fr": {"accept_all": "J'accepte"}})
     with pytest.raises(TypeError):
         built["fr"]["accept_all"] = "x"  # type: ignore[index]
@@ -111,24 +161,24 @@ def test_override_merges_over_defaults_without_touching_them() -> None:
     assert built["fr"]["reject_all"] == DEFAULT_CATALOGS["fr"]["reject_all"]
     assert built["en"]["close"] == "Done"
     assert DEFAULT_CATALOGS["fr"]["accept_all"] == "Tout accepter"
-    assert list(built) == ["en", "ko", "fr"]
+    assert list(built) == list(SHIPPED)
 
 
 def test_new_language_needs_every_key() -> None:
-    german = {key: f"de:{key}" for key in TEXT_KEYS}
-    built = build_catalogs({"de": german})
-    assert built["de"]["accept_all"] == "de:accept_all"
-    partial = dict(german)
+    italian = {key: f"it:{key}" for key in TEXT_KEYS}
+    built = build_catalogs({"it": italian})
+    assert built["it"]["accept_all"] == "it:accept_all"
+    partial = dict(italian)
     del partial["close"]
     with pytest.raises(ValueError, match="missing close"):
-        build_catalogs({"de": partial})
+        build_catalogs({"it": partial})
 
 
 def test_languages_restricts_and_orders() -> None:
     built = build_catalogs(languages=["fr", "en", "fr"])
     assert list(built) == ["fr", "en"]
-    with pytest.raises(ValueError, match="no texts for 'de'"):
-        build_catalogs(languages=["de"])
+    with pytest.raises(ValueError, match="no texts for 'it'"):
+        build_catalogs(languages=["it"])
     with pytest.raises(ValueError, match="at least one"):
         build_catalogs(languages=[])
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Callable
 from html import unescape
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -192,8 +194,10 @@ def test_gpc_visitor_sees_opt_out_honored(client: Client) -> None:
     [
         pytest.param("ko-KR,ko;q=0.9,en;q=0.8", "", "ko", id="korean"),
         pytest.param("fr-CA", "", "fr", id="french-region"),
-        pytest.param("de", "", "en", id="fallback"),
-        pytest.param("ko", "?lang=fr", "fr", id="page-lang-wins"),
+        pytest.param("de-AT", "", "de", id="german"),
+        pytest.param("it", "", "en", id="fallback"),
+        pytest.param("ko", "?lang=fr", "ko", id="visitor-language-before-page-lang"),
+        pytest.param("it, nl;q=0.5", "?lang=fr", "fr", id="page-lang-when-visitor-has-none"),
     ],
 )
 def test_widget_config_language(
@@ -217,17 +221,94 @@ def test_policy_language_override(make_client: Callable[..., Client]) -> None:
     assert b'lang="fr"' in client.get("/_consent/settings").body
 
 
+@pytest.mark.parametrize("page", ["/_consent/settings", "/_consent/do-not-sell"])
+def test_pages_and_banner_follow_the_same_language_rule(client: Client, page: str) -> None:
+    # A Korean visitor on an English page: the banner (widget.json?lang=en) and the pages
+    # a footer link opens (no lang) are both Korean.
+    headers = {"Accept-Language": "ko-KR,ko;q=0.9"}
+    assert client.get("/_consent/widget.json?lang=en", headers=headers).json()["language"] == "ko"
+    assert b'<html lang="ko">' in client.get(page, headers=headers).body
+    # And a visitor whose languages are all unavailable gets the page's language in both.
+    headers = {"Accept-Language": "it"}
+    assert client.get("/_consent/widget.json?lang=fr", headers=headers).json()["language"] == "fr"
+    assert b'<html lang="fr">' in client.get(f"{page}?lang=fr", headers=headers).body
+
+
 @pytest.mark.parametrize("name", ["widget.js", "widget.css"])
 def test_assets_are_cacheable_and_revalidated(client: Client, name: str) -> None:
-    reply = client.get(f"/_consent/{name}")
+    reply = client.get(f"/_consent/{name}", headers={"Accept-Encoding": "identity"})
     assert reply.status == 200 and len(reply.body) > 1000
     etag = reply.header("etag")
     assert etag and reply.header("cache-control") == "no-cache"
     digest = etag.strip('"')
     versioned = client.get(f"/_consent/{name}?v={digest}")
     assert "immutable" in (versioned.header("cache-control") or "")
-    not_modified = client.get(f"/_consent/{name}", headers={"If-None-Match": etag})
+    not_modified = client.get(
+        f"/_consent/{name}", headers={"If-None-Match": etag, "Accept-Encoding": "identity"}
+    )
     assert not_modified.status == 304 and not_modified.body == b""
+
+
+@pytest.mark.parametrize("name", ["widget.js", "widget.css"])
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        pytest.param("gzip", "gzip", id="gzip"),
+        pytest.param("gzip;q=0.5, br", "br", id="br-preferred"),
+        pytest.param("br;q=0, gzip", "gzip", id="br-refused"),
+        pytest.param("*", "br", id="star"),
+        pytest.param("gzip;q=0, br;q=0", None, id="all-refused"),
+        pytest.param("identity", None, id="identity"),
+        pytest.param("gzip;q=x", None, id="malformed-q"),
+    ],
+)
+def test_assets_are_served_compressed(
+    make_client: Callable[..., Client], name: str, accept: str, coding: str | None
+) -> None:
+    import brotli
+
+    client = make_client()
+    plain = client.get(f"/_consent/{name}", headers={"Accept-Encoding": "identity"})
+    headers, sent = raw_get(client, f"/_consent/{name}", {"Accept-Encoding": accept})
+    vary = {v.strip().lower() for v in headers.get("vary", "").split(",")}
+    assert "accept-encoding" in vary
+    assert headers.get("content-encoding") == coding
+    etag = headers["etag"]
+    assert (etag == plain.header("etag")) is (coding is None)
+    # The length is the length of the bytes sent, and they decode to the file.
+    assert headers["content-length"] == str(len(sent))
+    decoded = {None: bytes, "gzip": gzip.decompress, "br": brotli.decompress}[coding](sent)
+    assert decoded == plain.body
+    if coding is not None:
+        assert len(sent) < len(plain.body) / 2
+    # Revalidation with this representation's ETag: 304, without a body or a coding.
+    again = client.get(
+        f"/_consent/{name}", headers={"Accept-Encoding": accept, "If-None-Match": etag}
+    )
+    assert again.status == 304 and again.body == b"" and again.header("content-encoding") is None
+
+
+def raw_get(client: Client, path: str, headers: dict[str, str]) -> tuple[dict[str, str], bytes]:
+    """Headers (lower-cased names) and the bytes as sent, before any client decoding."""
+    if client.kind == "asgi":
+        with client.http.stream("GET", path, headers=headers) as r:  # type: ignore[attr-defined]
+            return {k.lower(): v for k, v in r.headers.items()}, b"".join(r.iter_raw())
+    # webtest decodes gzip bodies itself: call the WSGI app as a server would.
+    environ: dict[str, object] = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO=path, HTTP_HOST="testserver")
+    environ.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+    sent: list[tuple[str, str]] = []
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], *_: object) -> None:
+        sent.extend(response_headers)
+
+    chunks = client.app(environ, start_response)  # type: ignore[attr-defined]
+    try:
+        body = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return {k.lower(): v for k, v in sent}, body
 
 
 HOSTILE = "<script>alert(1)</script>\"'&"

@@ -381,9 +381,7 @@ def test_keyboard_only(site: Site, visit_factory: Callable[..., Visit]) -> None:
     while not page_links or page_links[-1]["text"] != "consent JSON":
         page_links.append(tab_until(page, lambda f: not f["inBanner"]))
     assert [f["text"] for f in page_links if not f["visible"]] == []
-    details = tab_until(
-        page, lambda f: f["inBanner"] and f["text"] == "Show details", key="Shift+Tab"
-    )
+    details = tab_until(page, lambda f: f["inBanner"] and f["text"] == "Settings", key="Shift+Tab")
     assert details["tag"] == "button"
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Cookie settings")
@@ -394,7 +392,7 @@ def test_keyboard_only(site: Site, visit_factory: Callable[..., Visit]) -> None:
     expect(dialog.get_by_label("Analytics")).to_be_checked()
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
-    assert focused(page)["text"] == "Show details", "focus returns to the opener"
+    assert focused(page)["text"] == "Settings", "focus returns to the opener"
     assert visit.consent()["decided"] is False, "Escape saves nothing"
     # Open it again (focus is on the opener), toggle, Tab to "Save choices", Enter.
     page.keyboard.press("Enter")

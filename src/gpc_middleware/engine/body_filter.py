@@ -11,7 +11,8 @@ bytes that come out, or at the end with the exact length when it held the whole
 body. Three kinds:
 
 - :class:`HTMLRewrite`: a document rewritten as it streams (decoded and encoded
-  again when compressed).
+  again when compressed), the widget's tag put before its ``</body>``
+  (:mod:`.script_placement`).
 - :class:`SniffedBody`: a response without a usable ``Content-Type``. Browsers
   sniff such a body, so it is held (at most :data:`~.media_types.SNIFF_LIMIT`
   decoded bytes) until it shows whether a browser would render it as a document;
@@ -25,13 +26,13 @@ body. Three kinds:
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from ..enforcement.content_coding import Codec
 from ..enforcement.media_types import SNIFF_LIMIT, sniff_document
 from ..enforcement.rewriter import RemovalEvent, TagStripper, consent_mode_snippet
+from .script_placement import BodyEndPlacement
 
 if TYPE_CHECKING:
     from ..core.consent import Consent
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("gpc_middleware")
 
 RawHeaders = list[tuple[bytes, bytes]]
-_DOCUMENT_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype|html)", re.IGNORECASE | re.DOTALL
-)
 
 
 class BodyFilter(Protocol):
@@ -79,9 +77,9 @@ class HTMLRewrite:
 
     __slots__ = (
         "_codec",
-        "_full_document",
         "_headers",
         "_inject",
+        "_placement",
         "_policy",
         "_removals",
         "_status",
@@ -112,7 +110,7 @@ class HTMLRewrite:
         self._policy = policy
         self._codec = codec
         self._inject = inject
-        self._full_document: bool | None = None
+        self._placement = BodyEndPlacement(charset) if inject is not None else None
         self._removals: list[RemovalEvent] | None = (
             []
             if policy.suppressed_header is not None or logger.isEnabledFor(logging.DEBUG)
@@ -146,9 +144,9 @@ class HTMLRewrite:
             logger.warning("could not decode the compressed HTML body; passing the rest through")
             self._stripper = None
             return chunk
-        if self._inject is not None and self._full_document is None and data.strip():
-            self._full_document = _DOCUMENT_START.match(data) is not None
         out = stripper.feed(data)
+        if self._placement is not None:
+            out = self._placement.feed(out)
         return codec.encode(out) if codec is not None else out
 
     def close(self) -> bytes:
@@ -156,10 +154,11 @@ class HTMLRewrite:
         if stripper is None:
             return b""
         out = stripper.close()
-        if self._inject is not None and self._full_document:
-            # After the document: browsers run it as part of <body> (a parse error, not a
-            # failure), and the page's own markup stays byte for byte as it was.
-            out += stripper.encoded(self._inject)
+        if self._placement is not None and self._inject is not None:
+            # Before </body> when the page has one (its own markup stays byte for byte as it
+            # was); else after the document, where browsers run it as part of <body>.
+            out = self._placement.feed(out)
+            out += self._placement.close(self._inject, stripper.encoded(self._inject))
         self.suppressed = stripper.removed
         if self._removals:
             for event in self._removals:

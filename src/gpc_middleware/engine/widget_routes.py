@@ -99,13 +99,17 @@ class WidgetEndpoints:
             return self._form(call, page)
         return Outcome(error_response(405, "method not allowed", [("Allow", "GET, HEAD, POST")]))
 
-    def _language(self, call: Call, requested: str | None = None) -> str:
+    def _language(self, call: Call, page: str | None = None) -> str:
+        """The one rule for widget.json and the pages (:func:`negotiate_language`): the
+        site's ``language``, else the visitor's ``Accept-Language``, else the page's
+        ``<html lang>`` (``?lang=``), else the first catalog."""
         policy = self._policy
         return negotiate_language(
             call.request.headers.get("accept-language"),
             policy.catalogs,
             default=next(iter(policy.catalogs)),
-            override=policy.language or requested,
+            override=policy.language,
+            page=page,
         )
 
     def _page(self, call: Call, page: Literal["settings", "do-not-sell"]) -> Outcome:
@@ -244,20 +248,23 @@ class WidgetEndpoints:
         versioned = (
             _first(parse_qs(call.request.query_string, max_num_fields=4), "v") == asset.digest
         )
+        # Compressed when the client accepts it (gzip, br), with its own ETag and length.
+        coding, body = asset.representation(call.request.headers.get("accept-encoding"))
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
-            for k, v in asset.headers(versioned=versioned)
+            for k, v in asset.headers(versioned=versioned, coding=coding)
         ]
         if_none_match = call.request.headers.get("if-none-match")
-        if if_none_match is not None and asset.etag in {
+        if if_none_match is not None and asset.etag_for(coding) in {
             t.strip(OWS) for t in if_none_match.split(",")
         }:
             headers = [
-                (k, v) for k, v in headers if k.lower() not in ("content-length", "content-type")
+                (k, v)
+                for k, v in headers
+                if k.lower() not in ("content-length", "content-type", "content-encoding")
             ]
             return Outcome(Response(304, headers))
-        body = b"" if call.request.method == "HEAD" else asset.body
-        return Outcome(Response(200, headers, body))
+        return Outcome(Response(200, headers, b"" if call.request.method == "HEAD" else body))
 
     def config(self, call: Call) -> Outcome:
         if call.request.method not in ("GET", "HEAD"):

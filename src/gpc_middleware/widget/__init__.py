@@ -18,7 +18,7 @@ middleware. What this package provides under the policy's ``endpoint_path`` (``E
                       and the visitor's state.
 ====================  =====================================================================
 
-The modules, from the bottom up: :mod:`.texts` (the shipped texts, data only),
+The modules, from the bottom up: :mod:`.texts` (the shipped texts: ``catalogs/*.json``, data only),
 :mod:`.i18n` (catalogs and language negotiation), :mod:`.state` (the consent the widget
 shows), :mod:`.escaping` and :mod:`.validation` (what may reach a page),
 :mod:`.assets` (script, stylesheet, the script tag), :mod:`.config` (``widget.json``),

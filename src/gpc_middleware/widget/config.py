@@ -68,7 +68,7 @@ def render_widget_config(
     The middleware serves it with ``Content-Type: application/json``,
     ``Cache-Control: no-store`` (it carries the visitor's state) and ``Vary`` on what
     chose the language and the state. The script asks ``E/widget.json?lang=<html lang>``;
-    pass that ``lang`` as ``override`` to :func:`gpc_middleware.widget.i18n.negotiate_language`.
+    pass that ``lang`` as ``page`` to :func:`gpc_middleware.widget.i18n.negotiate_language`.
     """
     config = widget_config(
         state=state,

@@ -3,15 +3,22 @@
 How it works
 ------------
 Every visible string lives in a *catalog*: a read-only mapping from a text key
-(:data:`TEXT_KEYS`) to a string, one catalog per language. English, Korean and
-French ship with the package (:data:`DEFAULT_CATALOGS`). A site adapts them with
+(:data:`TEXT_KEYS`) to a string, one catalog per language. English, Korean, French,
+Spanish, German, Japanese, Chinese (Simplified) and Portuguese ship with the package
+(:data:`DEFAULT_CATALOGS`, data files read by :mod:`.texts`). A site adapts them with
 :func:`build_catalogs`: its texts are merged key by key over the shipped ones, a
 language the package does not ship must be given in full, and a key the widget does
 not know is an error rather than a silently ignored typo.
 
-:func:`negotiate_language` picks the catalog for a request from ``Accept-Language``
-(RFC 9110 section 12.5.4) with the "lookup" scheme of RFC 4647 section 3.4:
-``fr-CA`` falls back to ``fr``, ``ko-KR`` to ``ko``.
+:func:`negotiate_language` picks the catalog for a request, by one rule for the banner
+(``widget.json``) and the standalone pages alike: the site's forced ``language`` if it
+has one; else the visitor's ``Accept-Language`` (RFC 9110 section 12.5.4), matched with
+the "lookup" scheme of RFC 4647 section 3.4 (``fr-CA`` falls back to ``fr``, ``ko-KR``
+to ``ko``); else, when none of the visitor's languages is available, the language of
+the page (its ``<html lang>``, which the script sends as ``?lang=``); else the default.
+The visitor's own languages come first because the consent is theirs to read: a Korean
+visitor on an English page gets the banner and the settings pages in Korean, and a
+settings page, which has no page language of its own, always agrees with the banner.
 
 Texts are plain text, never HTML: every renderer escapes them (the Python pages
 with :func:`html.escape`, the script through ``textContent``).
@@ -25,7 +32,7 @@ from types import MappingProxyType
 from typing import Final
 
 from ..core.request import OWS
-from .texts import ENGLISH, FRENCH, KOREAN
+from .texts import SHIPPED_LANGUAGES, shipped_catalog
 
 __all__ = [
     "DEFAULT_CATALOGS",
@@ -37,17 +44,13 @@ __all__ = [
 
 DEFAULT_LANGUAGE: Final = "en"
 
-#: Every key a catalog must define, and the only keys it may define.
-TEXT_KEYS: Final[frozenset[str]] = frozenset(ENGLISH)
-
 #: The shipped catalogs, read-only: ``DEFAULT_CATALOGS["fr"]["accept_all"]``.
 DEFAULT_CATALOGS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
-    {
-        "en": MappingProxyType(dict(ENGLISH)),
-        "ko": MappingProxyType(dict(KOREAN)),
-        "fr": MappingProxyType(dict(FRENCH)),
-    }
+    {language: MappingProxyType(shipped_catalog(language)) for language in SHIPPED_LANGUAGES}
 )
+
+#: Every key a catalog must define, and the only keys it may define (English's).
+TEXT_KEYS: Final[frozenset[str]] = frozenset(DEFAULT_CATALOGS[DEFAULT_LANGUAGE])
 
 # A BCP 47 language tag as sites write them ("en", "pt-BR", "zh-Hant-TW"); stricter
 # validation would reject nothing a browser sends.
@@ -72,7 +75,7 @@ def build_catalogs(
     """Return read-only catalogs: the shipped ones with the site's ``texts`` merged over them.
 
     ``texts`` maps a language tag to ``{text key: text}``. For a shipped language
-    (``en``, ``ko``, ``fr``) any subset of keys may be given; for another language every
+    (``en``, ``ko``, ``fr``, ``es``, ``de``, ``ja``, ``zh``, ``pt``) any subset of keys may be given; for another language every
     key of :data:`TEXT_KEYS` is required. ``languages``, when given, restricts the result
     to those languages, in that order (each must be shipped or given in ``texts``).
     Language tags are lower-cased.
@@ -174,16 +177,18 @@ def negotiate_language(
     available: Iterable[str],
     default: str = DEFAULT_LANGUAGE,
     override: str | None = None,
+    page: str | None = None,
 ) -> str:
-    """Return the language of ``available`` to use for a request.
+    """Return the language of ``available`` to use for a request (the module's one rule).
 
-    ``override`` (a site setting, a ``?lang=`` parameter or the page's ``<html lang>``
-    sent by the widget) wins when it matches an available language; then the ranges of
-    ``accept_language`` are tried by decreasing ``q``; ``*`` stands for ``default``;
-    ``fr-CA`` matches ``fr``. Anything unusable (absent, malformed, no match, every match
-    refused with ``q=0``) gives ``default``. The result is spelled as in ``available``.
-    Never raises for untrusted input; raises ``ValueError`` when ``default`` is not in
-    ``available``.
+    ``override`` (the site's forced language) wins when it matches an available
+    language; then the ranges of ``accept_language`` are tried by decreasing ``q``
+    (``fr-CA`` matches ``fr``); when none matches, ``page`` (the page's ``<html lang>``,
+    or a ``?lang=`` on a link), unless the header refuses it with ``q=0``; ``*`` in the
+    header stands for ``page``, else ``default``. Anything unusable (absent, malformed,
+    no match, every match refused) gives ``default``. The result is spelled as in
+    ``available``. Never raises for untrusted input; raises ``ValueError`` when
+    ``default`` is not in ``available``.
     """
     by_normal = {_normalize_tag(language): language for language in available}
     default_normal = _normalize_tag(default)
@@ -192,27 +197,33 @@ def negotiate_language(
             f"default language {default!r} is not among the available ones: "
             f"{', '.join(by_normal) or '(none)'}"
         )
-    if override is not None and _LANGUAGE_TAG.fullmatch(override.strip(OWS)):
-        found = _lookup(_normalize_tag(override), by_normal)
-        if found is not None:
-            return found
-    if not accept_language:
-        return by_normal[default_normal]
-
-    ranges = _parse_accept_language(accept_language)
+    forced = _match(override, by_normal)
+    if forced is not None:
+        return forced
+    ranges = _parse_accept_language(accept_language) if accept_language else []
     refused = {tag for tag, quality in ranges if quality == 0.0}
+    fallbacks = [found for found in (_match(page, by_normal),) if found is not None]
+    fallbacks.append(by_normal[default_normal])
     for tag, quality in ranges:
         if quality == 0.0:
             break  # sorted: every remaining range is refused too
         if tag == "*":
-            if default_normal not in refused:
-                return by_normal[default_normal]
-            # "*" with the default refused: any available language not refused.
-            for normal, language in by_normal.items():
-                if normal not in refused:
+            # Any language: the page's, the default, or any other not refused.
+            for language in [*fallbacks, *by_normal.values()]:
+                if _normalize_tag(language) not in refused:
                     return language
             continue
         found = _lookup(tag, by_normal)
         if found is not None and _normalize_tag(found) not in refused:
             return found
+    for language in fallbacks:
+        if _normalize_tag(language) not in refused:
+            return language
     return by_normal[default_normal]
+
+
+def _match(tag: str | None, by_normal: Mapping[str, str]) -> str | None:
+    """The available language a well-formed ``tag`` looks up to, if any."""
+    if tag is None or not _LANGUAGE_TAG.fullmatch(tag.strip(OWS)):
+        return None
+    return _lookup(_normalize_tag(tag), by_normal)

@@ -147,6 +147,10 @@ def render_settings_page(
         privacy_policy_url=privacy_policy_url,
     )
     status = escape_text(texts["saved"]) if saved else ""
+    # After the no-JS form's redirect the confirmation is already in the page, and a live
+    # region that holds its text at load is not announced: it takes focus instead
+    # (autofocus), so a screen reader reads it, and keyboard users start from it.
+    focus = ' tabindex="-1" autofocus' if saved else ""
     body = [
         '<main class="gpc-panel" aria-labelledby="gpc-page-title">',
         f'<h1 class="gpc-title" id="gpc-page-title">{escape_text(texts["settings_title"])}</h1>',
@@ -169,7 +173,7 @@ def render_settings_page(
             for action, key in _SETTINGS_BUTTONS
         ),
         "</div>",
-        f'<p class="gpc-status" role="status" aria-live="polite">{status}</p>',
+        f'<p class="gpc-status" role="status" aria-live="polite"{focus}>{status}</p>',
         "</form>",
         *_footer_links(
             texts,
@@ -244,7 +248,11 @@ def render_do_not_sell_page(
             f'<p class="gpc-text">{escape_text(intro)}</p>',
         ]
         if done is not None:
-            lines.append(f'<p class="gpc-confirmation" role="status">{escape_text(done)}</p>')
+            # The request just made is confirmed where focus lands (see the settings page).
+            focus = ' tabindex="-1" autofocus' if action == confirmed else ""
+            lines.append(
+                f'<p class="gpc-confirmation" role="status"{focus}>{escape_text(done)}</p>'
+            )
         lines += [
             f'<form class="gpc-form" method="post" action="{action_url}">',
             *_hidden_fields(csrf_token, next_url),

@@ -10,7 +10,8 @@
  *
  * It fetches ENDPOINT/widget.json ({version, language, texts, state, links}),
  * shows a banner to undecided visitors (not when GPC is on in opt-out mode: there
- * is nothing to ask), opens the settings dialog from any [data-consent-open]
+ * is nothing to ask; a small "Opt-Out Request Honored" status instead), announces a
+ * saved choice (after the reload too), opens the settings dialog from any [data-consent-open]
  * element, saves with PUT ENDPOINT, dispatches "consent:change" on document, then
  * reloads or activates inert elements (<script type="text/plain" data-consent>,
  * [data-consent][data-src], <template data-consent data-consent-inert>). Server data
@@ -37,7 +38,8 @@
   let config = null; // the widget.json body
   let state = null; // the consent endpoint's latest answer
   let banner = null;
-  let bannerSpace = null; // keeps the end of the page clear of the banner
+  let bannerSpace = null; // keeps the end of the page clear of the banner (or the GPC status)
+  let gpcStatus = null; // the "Opt-Out Request Honored" status of opt-out mode
   let overlay = null;
   let floating = null;
   let opener = null;
@@ -153,6 +155,8 @@
     state = next;
     document.dispatchEvent(new CustomEvent("consent:change", { detail: next }));
     if (shouldReload) {
+      // Nothing can be announced across a reload: the next page announces it.
+      remember(ANNOUNCE_KEY, t("saved"));
       location.reload();
       return;
     }
@@ -237,14 +241,63 @@
 
   // ---- shared UI pieces -------------------------------------------------------------
 
+  const ANNOUNCE_KEY = "gpc-consent-announce";
+  const STATUS_KEY = "gpc-consent-status-closed";
+
+  // sessionStorage may be missing or refuse (storage blocked, private modes): then the
+  // confirmation is simply not carried over.
+  function remember(key, value) {
+    try {
+      if (value === null) window.sessionStorage.removeItem(key);
+      else window.sessionStorage.setItem(key, value);
+    } catch (error) { /* no storage: nothing to carry over */ }
+  }
+
+  function recall(key) {
+    try {
+      return window.sessionStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // A polite live region made for the message: a region that already holds its text when
+  // it appears is not announced, so it is inserted empty and filled a moment later.
   function announce(text) {
     if (!live) {
-      live = h("div", { class: "gpc-root gpc-visually-hidden", role: "status", "aria-live": "polite" });
+      live = h("div", { class: "gpc-root gpc-visually-hidden", role: "status", "aria-live": "polite",
+        "data-gpc-announcer": true, lang: config ? config.language : null });
       document.body.appendChild(live);
     }
     live.textContent = "";
-    // A change after insertion is what screen readers announce.
-    setTimeout(() => { live.textContent = text; }, 50);
+    setTimeout(() => { live.textContent = text; }, 100);
+  }
+
+  // Opt-out mode, GPC on: nothing to ask, but the visitor is told the signal was honoured,
+  // without an interstitial (CCPA regulations section 7025(c)(6), (f)(3)). Closed, it stays
+  // closed for the browser session.
+  function showGpcStatus() {
+    if (gpcStatus || recall(STATUS_KEY)) return;
+    const text = h("p", { class: "gpc-toast__text", role: "status" });
+    const close = h("button", {
+      type: "button",
+      class: "gpc-close",
+      onclick: () => {
+        remember(STATUS_KEY, "1");
+        releaseBannerSpace();
+        if (gpcStatus && gpcStatus.parentNode) gpcStatus.parentNode.removeChild(gpcStatus);
+        gpcStatus = null;
+        const next = floating || document.querySelector("[data-consent-open]");
+        if (next && next.focus) next.focus();
+      },
+    }, [
+      h("span", { "aria-hidden": "true", text: "\u00d7" }),
+      h("span", { class: "gpc-visually-hidden", text: t("close") }),
+    ]);
+    gpcStatus = h("div", { class: "gpc-root gpc-toast", lang: config.language }, [text, close]);
+    document.body.appendChild(gpcStatus);
+    setTimeout(() => { text.textContent = t("gpc_notice"); }, 100);
+    reserveBannerSpace(gpcStatus);
   }
 
   function gpcNotice() {
@@ -299,44 +352,48 @@
   // ---- banner -------------------------------------------------------------------------
 
   function showBanner() {
+    // Compact by design: a title, a short text, the three choices of equal weight ("Accept
+    // all", "Reject all", "Settings", which opens the dialog with the categories). On a
+    // small or zoomed screen the banner is at most 45% of the viewport: its text scrolls
+    // (and is then focusable to scroll by keyboard), the three choices stay in view.
     const titleId = nextId("banner-title");
     const statusEl = h("p", { class: "gpc-status", role: "status", "aria-live": "polite" });
-    const boxes = {};
-    const choices = h("fieldset", { class: "gpc-choices" }, [
-      h("legend", { class: "gpc-visually-hidden", text: t("categories_legend") }),
+    // The privacy policy only: the "Do Not Sell or Share" link belongs in the site's footer
+    // (CCPA regulations section 7013) and is in the dialog.
+    const l = (config && config.links) || {};
+    const more = typeof l.privacy_policy === "string"
+      ? [h("a", { href: l.privacy_policy, text: t("privacy_policy") })] : [];
+    const body = h("div", { class: "gpc-banner__body" }, [
+      h("h2", { class: "gpc-title", id: titleId, text: t("banner_title") }),
+      state && state.gpc_honored ? h("p", { class: "gpc-notice gpc-notice--short", text: t("gpc_status") }) : null,
+      h("p", { class: "gpc-text", text: t("banner_text") }),
+      more.length ? h("p", { class: "gpc-links" }, more) : null,
     ]);
-    for (const category of CATEGORIES) {
-      const c = checkbox(category, "banner");
-      if (category === "essential") c.label.appendChild(h("span", { class: "gpc-badge", text: t("always_on") }));
-      boxes[category] = c.box;
-      choices.appendChild(h("span", { class: "gpc-choice" }, [c.box, c.label]));
-    }
-    const details = h("button", {
+    const make = (action, key, onclick) => h("button", {
       type: "button",
-      class: "gpc-linkbutton",
-      "data-consent-details": true,
-      text: t("banner_details"),
-      onclick: (event) => openDialog(event.currentTarget),
+      class: "gpc-button",
+      "data-action": action,
+      text: t(key),
+      onclick: onclick,
     });
+    const actions = h("div", { class: "gpc-actions" }, [
+      make("accept_all", "accept_all", () => choose({ all: true }, statusEl)),
+      make("reject_all", "reject_all", () => choose({ all: false }, statusEl)),
+      make("settings", "banner_details", (event) => openDialog(event.currentTarget)),
+    ]);
+    actions.lastChild.setAttribute("data-consent-details", "");
+    actions.lastChild.setAttribute("aria-haspopup", "dialog");
     banner = h("div", {
       class: "gpc-root gpc-banner",
       role: "region",
       "aria-labelledby": titleId,
       lang: config.language,
     }, [
-      h("div", { class: "gpc-banner__inner" }, [
-        h("h2", { class: "gpc-title", id: titleId, text: t("banner_title") }),
-        gpcNotice(),
-        h("p", { class: "gpc-text", text: t("banner_text") }),
-        choices,
-        actionButtons(boxes, statusEl),
-        statusEl,
-        h("div", { class: "gpc-more" }, [details].concat(links())),
-      ]),
+      h("div", { class: "gpc-banner__inner" }, [body, actions, statusEl]),
     ]);
     // First in the document: keyboard users reach it before the page content.
     document.body.insertBefore(banner, document.body.firstChild);
-    reserveBannerSpace();
+    reserveBannerSpace(banner);
   }
 
   function removeBanner() {
@@ -360,12 +417,29 @@
   // nothing scrolls it out again. So on every focus change the space is measured anew,
   // synchronously, and whenever the space changes or focus moves, an element with focus
   // that the banner covers is scrolled above it.
-  function reserveBannerSpace() {
+  function reserveBannerSpace(covering) {
     const root = document.documentElement;
     const spacer = h("div", { class: "gpc-banner-space", "aria-hidden": "true" });
     const fit = () => {
-      if (!banner) return;
-      const height = Math.ceil(banner.getBoundingClientRect().height) + "px";
+      if (!bannerSpace || !covering.parentNode) return;
+      const body = covering.querySelector(".gpc-banner__body");
+      if (body) {
+        const scrolls = body.scrollHeight > body.clientHeight + 1;
+        if (scrolls !== body.hasAttribute("tabindex")) {
+          if (scrolls) {
+            body.setAttribute("tabindex", "0");
+            body.setAttribute("role", "group");
+            body.setAttribute("aria-labelledby", covering.getAttribute("aria-labelledby"));
+          } else {
+            body.removeAttribute("tabindex");
+            body.removeAttribute("role");
+            body.removeAttribute("aria-labelledby");
+          }
+        }
+      }
+      // The banner: its height (its slide-in aside); a status above the floating link: from its top.
+      const box = covering.getBoundingClientRect();
+      const height = Math.ceil(covering === banner ? box.height : Math.max(0, root.clientHeight - box.top)) + "px";
       if (spacer.style.getPropertyValue("height") !== height) spacer.style.setProperty("height", height);
       if (root.style.getPropertyValue("scroll-padding-bottom") !== height) {
         root.style.setProperty("scroll-padding-bottom", height);
@@ -375,7 +449,9 @@
       fit();
       revealFocus();
     };
+    releaseBannerSpace();
     bannerSpace = {
+      covering: covering,
       spacer: spacer,
       padding: root.style.getPropertyValue("scroll-padding-bottom"),
       priority: root.style.getPropertyPriority("scroll-padding-bottom"),
@@ -388,20 +464,21 @@
     document.addEventListener("focusin", refit, true);
     if (window.ResizeObserver) {
       bannerSpace.observer = new ResizeObserver(refit); // text wrapping, zoom, rotation
-      bannerSpace.observer.observe(banner);
+      bannerSpace.observer.observe(covering);
     }
   }
 
   // Scrolls the element with keyboard focus above the banner if the banner covers any of it.
   function revealFocus() {
     const el = document.activeElement;
-    if (!banner || !el || el === document.body || el === document.documentElement) return;
+    const covering = bannerSpace && bannerSpace.covering;
+    if (!covering || !el || el === document.body || el === document.documentElement) return;
     if (!el.getBoundingClientRect || (el.closest && el.closest(".gpc-root"))) return;
     const box = el.getBoundingClientRect();
     if (!box.width && !box.height) return; // not rendered
     // The banner's layout box (its slide-in transform aside): the bottom of the viewport.
     const bottom = document.documentElement.clientHeight;
-    const top = bottom - banner.offsetHeight;
+    const top = covering === banner ? bottom - banner.offsetHeight : covering.getBoundingClientRect().top;
     if (box.bottom > top && box.top < bottom) el.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
@@ -437,6 +514,10 @@
       document.body.appendChild(floating);
     }
     floating.hidden = Boolean(banner); // the banner already offers the settings
+    if (gpcStatus) {
+      gpcStatus.classList.toggle("gpc-toast--above-link", !floating.hidden);
+      if (bannerSpace) bannerSpace.onFocus(); // it moved: the space it covers changed
+    }
   }
 
   // ---- dialog (WAI-ARIA APG "Dialog (Modal)" pattern) -----------------------------------
@@ -681,7 +762,13 @@
     activate();
     await styled;
     if (shouldAsk()) showBanner();
+    else if (gpcOn() && state.gpc_honored && state.mode === "opt-out") showGpcStatus();
     showFloating();
+    const saved = recall(ANNOUNCE_KEY);
+    if (saved) {
+      remember(ANNOUNCE_KEY, null);
+      announce(saved);
+    }
     document.dispatchEvent(new CustomEvent("consent:ready", { detail: state }));
   }
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install the Node packages the browser tests use (axe-core), from tests/browser/node's lock file.
+#
+# Node and npm come from Debian when missing. `npm ci` installs exactly what
+# package-lock.json pins into tests/browser/node/node_modules (ignored by git). Without
+# them the accessibility tests are skipped, with the reason. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends nodejs npm
+else
+    echo "node $(node --version) and npm $(npm --version) already installed"
+fi
+
+npm ci --prefix tests/browser/node --no-audit --no-fund
