@@ -21,10 +21,12 @@ from ..core.events import ConsentEvent
 from ..core.jurisdiction import ModeResolver
 from ..core.request import CookieReader, Headers, parse_cookie_header
 from ..enforcement.catalog import TrackerCatalog
+from ..enforcement.csp import ConsentWall, CSPMode, UnknownHosts, check_third_party_hosts
 from ..enforcement.rewriter import RewriteRules
 from ..widget.i18n import build_catalogs
 
 if TYPE_CHECKING:
+    from ..records.csp_hosts import HostReportStore
     from ..records.log import ConsentLog
     from ..records.recorder import ConsentRecorder
 
@@ -85,6 +87,11 @@ class ConsentPolicy:
     iab_signals: bool = False
     consent_log: str | ConsentLog | None = field(default=None, repr=False)
     consent_log_retention: timedelta | None = timedelta(days=731)
+    # The browser's wall (issue #12): README, "The browser's wall: Content-Security-Policy".
+    csp: CSPMode = "off"
+    third_party_hosts: Mapping[str, Category] | None = None
+    unknown_third_parties: UnknownHosts = "block"
+    csp_unsafe_eval: bool = False
 
     # Derived once, in __post_init__.
     codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
@@ -100,6 +107,9 @@ class ConsentPolicy:
     #: Whether the app's responses are looked at at all (``False``: they pass untouched).
     inspects_responses: bool = field(init=False, repr=False, compare=False)
     read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
+    #: The per-visitor policies (``None``: no header), and where violation reports go.
+    csp_wall: ConsentWall | None = field(init=False, repr=False, compare=False)
+    csp_reports: HostReportStore | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -205,6 +215,8 @@ class ConsentPolicy:
         set_(self, "read_us_privacy", CookieReader("usprivacy"))
         set_(self, "inspects_responses", self.html_mode != "off" or self.filter_set_cookies)
         set_(self, "recorder", self._recorder())
+        set_(self, "csp_wall", self._csp_wall())
+        set_(self, "csp_reports", self._csp_reports())
 
     def _check_enforcement(self) -> None:
         if self.html_mode not in ("strip", "neutralize", "off"):
@@ -236,6 +248,34 @@ class ConsentPolicy:
                     raise ValueError(f"{what}: keys must be non-empty strings, not {key!r}")
                 if category is not None:
                     check_category(category)
+
+    def _csp_wall(self) -> ConsentWall | None:
+        if self.csp not in ("off", "report-only", "enforce"):
+            raise ValueError(f"csp must be 'off', 'report-only' or 'enforce', not {self.csp!r}")
+        if self.unknown_third_parties not in ("block", "allow"):
+            raise ValueError("unknown_third_parties must be 'block' or 'allow'")
+        if not isinstance(self.csp_unsafe_eval, bool):
+            raise ValueError("csp_unsafe_eval must be True or False")
+        declared = check_third_party_hosts(self.third_party_hosts or {}, self.catalog)
+        # Neutralize mode serves one page to every visitor: no per-visitor header (README).
+        if self.csp == "off" or self.html_mode != "strip":
+            return None
+        return ConsentWall(
+            self.catalog,
+            mode=self.csp,
+            declared=declared,
+            unknown=self.unknown_third_parties,
+            unsafe_eval=self.csp_unsafe_eval,
+            report_path=f"{self.endpoint_path}/csp-report",
+        )
+
+    def _csp_reports(self) -> HostReportStore | None:
+        """Where violation reports go: the consent log's SQLite file, else memory (bounded)."""
+        if self.csp_wall is None:
+            return None
+        from ..records.csp_hosts import open_host_reports
+
+        return open_host_reports(self.consent_log)
 
     def refused_cookie_names(
         self, cookie_header: bytes, allowed: frozenset[Category]
