@@ -41,7 +41,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from ..core.categories import OPTIONAL_CATEGORIES, Category, check_category
 from .catalog import TrackerCatalog
@@ -158,7 +158,10 @@ def _sources_by_category(
     out: dict[str, list[str]] = {}
     if catalog is not None:
         for rule in catalog.host_rules:
-            if rule.category is None or catalog.match_host(rule.host, rule.path_prefix or "/") is not rule:
+            if (
+                rule.category is None
+                or catalog.match_host(rule.host, rule.path_prefix or "/") is not rule
+            ):
                 continue  # not a tracker, or replaced by an override
             out.setdefault(rule.category, []).extend(
                 source_expressions(rule.host, rule.path_prefix)
@@ -197,3 +200,49 @@ def check_third_party_hosts(
             )
         out[written] = category
     return out
+
+
+class WallSettings(Protocol):
+    """The settings a wall is made from (``ConsentPolicy``'s fields of the same names)."""
+
+    @property
+    def csp(self) -> str: ...
+    @property
+    def html_mode(self) -> str: ...
+    @property
+    def third_party_hosts(self) -> Mapping[str, Category] | None: ...
+    @property
+    def unknown_third_parties(self) -> str: ...
+    @property
+    def csp_unsafe_eval(self) -> object: ...
+    @property
+    def endpoint_path(self) -> str: ...
+
+
+def wall_for_settings(settings: WallSettings, catalog: TrackerCatalog) -> ConsentWall | None:
+    """The wall ``settings`` ask for (``ValueError`` for invalid ones), or ``None``.
+
+    Neutralize mode serves one page to every visitor, which a CDN caches with its
+    headers: a per-visitor policy would reach the wrong visitors, and a shared one
+    would either block what the widget activates after a choice (essential hosts
+    only) or block only unknown hosts at the price of every catalog host in the
+    header. So only ``strip`` mode gets a wall (README).
+    """
+    csp, unknown = settings.csp, settings.unknown_third_parties
+    if csp not in ("off", "report-only", "enforce"):
+        raise ValueError(f"csp must be 'off', 'report-only' or 'enforce', not {csp!r}")
+    if unknown not in ("block", "allow"):
+        raise ValueError(f"unknown_third_parties must be 'block' or 'allow', not {unknown!r}")
+    if not isinstance(settings.csp_unsafe_eval, bool):
+        raise ValueError("csp_unsafe_eval must be True or False")
+    hosts = check_third_party_hosts(settings.third_party_hosts or {}, catalog)
+    if csp == "off" or settings.html_mode != "strip":
+        return None
+    return ConsentWall(
+        catalog,
+        mode=csp,  # type: ignore[arg-type]
+        declared=hosts,
+        unknown=unknown,  # type: ignore[arg-type]
+        unsafe_eval=settings.csp_unsafe_eval,
+        report_path=f"{settings.endpoint_path}/csp-report",
+    )

@@ -162,7 +162,10 @@ class CSPReportEndpoint:
     """The report route of one policy, counting into ``store``."""
 
     def __init__(
-        self, endpoint_path: str, store: HostReportStore, clock: Callable[[], float] = time.monotonic
+        self,
+        endpoint_path: str,
+        store: HostReportStore,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self._bucket = TokenBucket(RATE, BURST, clock)

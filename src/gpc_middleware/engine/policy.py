@@ -21,7 +21,7 @@ from ..core.events import ConsentEvent
 from ..core.jurisdiction import ModeResolver
 from ..core.request import CookieReader, Headers, parse_cookie_header
 from ..enforcement.catalog import TrackerCatalog
-from ..enforcement.csp import ConsentWall, CSPMode, UnknownHosts, check_third_party_hosts
+from ..enforcement.csp import ConsentWall, CSPMode, UnknownHosts, wall_for_settings
 from ..enforcement.rewriter import RewriteRules
 from ..widget.i18n import build_catalogs
 
@@ -87,7 +87,6 @@ class ConsentPolicy:
     iab_signals: bool = False
     consent_log: str | ConsentLog | None = field(default=None, repr=False)
     consent_log_retention: timedelta | None = timedelta(days=731)
-    # The browser's wall (issue #12): README, "The browser's wall: Content-Security-Policy".
     csp: CSPMode = "off"
     third_party_hosts: Mapping[str, Category] | None = None
     unknown_third_parties: UnknownHosts = "block"
@@ -107,7 +106,6 @@ class ConsentPolicy:
     #: Whether the app's responses are looked at at all (``False``: they pass untouched).
     inspects_responses: bool = field(init=False, repr=False, compare=False)
     read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
-    #: The per-visitor policies (``None``: no header), and where violation reports go.
     csp_wall: ConsentWall | None = field(init=False, repr=False, compare=False)
     csp_reports: HostReportStore | None = field(init=False, repr=False, compare=False)
 
@@ -215,8 +213,9 @@ class ConsentPolicy:
         set_(self, "read_us_privacy", CookieReader("usprivacy"))
         set_(self, "inspects_responses", self.html_mode != "off" or self.filter_set_cookies)
         set_(self, "recorder", self._recorder())
-        set_(self, "csp_wall", self._csp_wall())
-        set_(self, "csp_reports", self._csp_reports())
+        wall = wall_for_settings(self, catalog)
+        set_(self, "csp_wall", wall)
+        set_(self, "csp_reports", None if wall is None else _host_reports(self.consent_log))
 
     def _check_enforcement(self) -> None:
         if self.html_mode not in ("strip", "neutralize", "off"):
@@ -248,34 +247,6 @@ class ConsentPolicy:
                     raise ValueError(f"{what}: keys must be non-empty strings, not {key!r}")
                 if category is not None:
                     check_category(category)
-
-    def _csp_wall(self) -> ConsentWall | None:
-        if self.csp not in ("off", "report-only", "enforce"):
-            raise ValueError(f"csp must be 'off', 'report-only' or 'enforce', not {self.csp!r}")
-        if self.unknown_third_parties not in ("block", "allow"):
-            raise ValueError("unknown_third_parties must be 'block' or 'allow'")
-        if not isinstance(self.csp_unsafe_eval, bool):
-            raise ValueError("csp_unsafe_eval must be True or False")
-        declared = check_third_party_hosts(self.third_party_hosts or {}, self.catalog)
-        # Neutralize mode serves one page to every visitor: no per-visitor header (README).
-        if self.csp == "off" or self.html_mode != "strip":
-            return None
-        return ConsentWall(
-            self.catalog,
-            mode=self.csp,
-            declared=declared,
-            unknown=self.unknown_third_parties,
-            unsafe_eval=self.csp_unsafe_eval,
-            report_path=f"{self.endpoint_path}/csp-report",
-        )
-
-    def _csp_reports(self) -> HostReportStore | None:
-        """Where violation reports go: the consent log's SQLite file, else memory (bounded)."""
-        if self.csp_wall is None:
-            return None
-        from ..records.csp_hosts import open_host_reports
-
-        return open_host_reports(self.consent_log)
 
     def refused_cookie_names(
         self, cookie_header: bytes, allowed: frozenset[Category]
@@ -370,3 +341,14 @@ class ConsentPolicy:
             f"{self.cookie_name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
             f"{self.cookie_attributes}"
         )
+
+
+def _host_reports(consent_log: str | ConsentLog | None) -> HostReportStore:
+    """Where the wall's violation reports are counted: the consent log's SQLite file, else memory."""
+    if consent_log is None:  # no sqlite3 import for memory
+        from ..records.csp_hosts import MemoryHostReports
+
+        return MemoryHostReports()
+    from ..records.csp_hosts_sqlite import open_host_reports
+
+    return open_host_reports(consent_log)
