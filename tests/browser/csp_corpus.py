@@ -84,7 +84,7 @@ CASES: list[DynamicCase] = [
         "document-write",
         doc(
             "<script>document.write('<scr'+'ipt src=\"https://connect.face'+'book.net/"
-            "en_US/fbevents.js\"></scr'+'ipt>');</script>"
+            "en_US/fbev'+'ents.js\"></scr'+'ipt>');</script>"
         ),
         (FB_HOST,),
     ),
@@ -175,7 +175,7 @@ CASES: list[DynamicCase] = [
         "data-frame",
         doc(
             "<script>var f=document.createElement('iframe');f.src='data:text/html,'+"
-            "encodeURIComponent('<script src=\"https://connect.face'+'book.net/en_US/fbevents.js\"></scr'+'ipt>');"
+            "encodeURIComponent('<script src=\"https://connect.face'+'book.net/en_US/fbev'+'ents.js\"></scr'+'ipt>');"
             "document.body.appendChild(f);</script>"
         ),
         (FB_HOST,),
@@ -183,7 +183,7 @@ CASES: list[DynamicCase] = [
     DynamicCase(
         "blob-worker",
         doc(
-            "<script>var b=new Blob([\"importScripts('https://connect.face'+'book.net/en_US/fbevents.js')\"],"
+            "<script>var b=new Blob([\"importScripts('https://connect.face'+'book.net/en_US/fbev'+'ents.js')\"],"
             "{type:'text/javascript'});new Worker(URL.createObjectURL(b));</script>"
         ),
         (FB_HOST,),

@@ -71,6 +71,9 @@ class HostReportStore(Protocol):
         """Every counted triple, the most reported first."""
         ...
 
+    def flush(self) -> None:
+        """Store what is buffered (where a store buffers)."""
+
     def close(self) -> None: ...
 
 
@@ -140,6 +143,9 @@ class MemoryHostReports:
     def rows(self) -> list[HostReportRow]:
         with self._lock:
             return _ranked(self._counts.rows())
+
+    def flush(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
