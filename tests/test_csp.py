@@ -474,3 +474,22 @@ def test_hosts_installed_command(tmp_path: Path) -> None:
         timeout=60,
     )
     assert json.loads(done.stdout)["hosts"][0]["host"] == "cdn.unknown-widgets.example"
+
+
+def test_reports_go_where_the_consent_log_is(tmp_path: Path) -> None:
+    from gpc_middleware.records.log import NullConsentLog
+    from gpc_middleware.records.sqlite_log import SqliteConsentLog
+
+    assert isinstance(
+        ConsentPolicy(secret_key=SECRET, csp="enforce").csp_reports, MemoryHostReports
+    )
+    other = ConsentPolicy(secret_key=SECRET, csp="enforce", consent_log=NullConsentLog())
+    assert isinstance(other.csp_reports, MemoryHostReports)
+    log = SqliteConsentLog(tmp_path / "c.db")
+    sqlite = ConsentPolicy(secret_key=SECRET, csp="report-only", consent_log=log)
+    assert isinstance(sqlite.csp_reports, BufferedHostReports)
+    assert sqlite.csp_reports.table.path == log.path
+    sqlite.csp_reports.close()
+    for policy in (other, sqlite):
+        assert policy.recorder is not None
+        policy.recorder.close()

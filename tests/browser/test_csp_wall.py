@@ -375,7 +375,7 @@ LOADS: Final = [
     ),
 ]
 Key = tuple[str, str, str, str]  # case id, adapter, variant, visitor
-WORKERS: Final = 2
+WORKERS: Final = 4  # the loads mostly wait (quiet spells), so more browsers than cores
 
 
 def load_all(
@@ -405,7 +405,8 @@ def load_all(
                         visit = Visit(browser, base, visitor)
                         try:
                             url = f"{base}/{variant}/{case.id}"
-                            load = visit.load(url, case.action, settle=0.6 if case.action else 0.0)
+                            settle = max(case.settle, 0.6 if case.action else 0.0)
+                            load = visit.load(url, case.action, settle=settle)
                         finally:
                             visit.close()
                         load.page = None
