@@ -5,17 +5,17 @@ How it works
 Rewriting HTML cannot see what a script does at run time (a URL built by
 concatenation, ``atob``, a JSON config, ``fetch``, ``sendBeacon``, ``new Image()``).
 The browser can: it checks every fetch a page makes against each policy the page
-carries (CSP Level 3, section 4.1: a response may carry several policies, and each
-is enforced on its own, so a second policy only ever adds restrictions). The
+carries (CSP Level 3, section 8.1, "The effect of multiple policies": each is enforced
+on its own, so a second policy only ever adds restrictions). The
 middleware therefore sends one policy of its own beside the app's:
 
 - ``default-src`` lists the sources a visitor's page may fetch from: ``'self'``,
   the hosts the site declared ``essential``, the hosts (catalog and declared) of
   each category the visitor allows, and the schemes pages build content from
-  (``data:``, ``blob:``). Every fetch directive the issue names (``script-src``,
+  (``data:``, ``blob:``). Every fetch directive (``script-src``,
   ``script-src-elem``, ``img-src``, ``frame-src``, ``connect-src``, ``style-src``,
   ``font-src``, ``media-src``, ``object-src``, ``worker-src``, ``manifest-src``)
-  falls back to ``default-src`` (CSP3 section 6.8.3), so the list is written once,
+  falls back to ``default-src`` (CSP3, "Get the fallback list"), so the list is written once,
   and a violation report still names the specific directive.
 - ``form-action``, which does not fall back, lists ``'self'`` and the declared
   hosts only (a form posts where the site's templates say; trackers do not post forms).

@@ -1,6 +1,6 @@
 """``{endpoint_path}/csp-report``: where browsers report what the CSP wall refused (or would refuse).
 
-Two formats arrive here (CSP Level 3 section 5.3, and its legacy form):
+Two formats arrive here (CSP Level 3, section 5, "Reporting", and its deprecated form):
 
 - the Reporting API (``report-to``, with our ``Reporting-Endpoints`` header):
   ``Content-Type: application/reports+json``, a JSON array of reports, those of
