@@ -49,7 +49,7 @@ VISITORS: Final[dict[str, frozenset[str] | None]] = {
     "all": frozenset({"analytics", "preference", "targeting"}),
 }
 QUIET: Final = 0.15
-SETTLE_LIMIT: Final = 3.0
+SETTLE_LIMIT: Final = 8.0
 GIF: Final = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
 )
@@ -314,14 +314,26 @@ class Visit:
     def _on_failed(self, request: Any) -> None:
         self.failed[request] = request.failure or ""
 
-    def settle(self, minimum: float = 0.0) -> None:
+    def attempted(self) -> set[str]:
+        """Hosts the page asked for, whether the request left or a policy refused it."""
+        return {(urlsplit(r.url).hostname or "").lower() for r in self.requests if off_site(r.url)}
+
+    def settle(self, minimum: float = 0.0, expect: Iterable[str] = ()) -> None:
+        """Wait for a quiet spell after ``minimum`` seconds, and for every ``expect``ed host to be
+        asked for (left or refused: the wall does not change whether a page asks), or
+        ``SETTLE_LIMIT`` (a busy machine runs a page's scripts late)."""
         started = time.monotonic()
+        wanted = set(expect)
         while time.monotonic() - started < SETTLE_LIMIT and (
-            time.monotonic() - self.last < QUIET or time.monotonic() - started < minimum
+            time.monotonic() - self.last < QUIET
+            or time.monotonic() - started < minimum
+            or not wanted <= self.attempted()
         ):
             self.context.pages[0].wait_for_timeout(20)
 
-    def load(self, url: str, action: str | None = None, settle: float = 0.0) -> Load:
+    def load(
+        self, url: str, action: str | None = None, settle: float = 0.0, expect: Iterable[str] = ()
+    ) -> Load:
         page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.requests.clear()
         self.failed.clear()
@@ -330,7 +342,7 @@ class Visit:
         if action:
             page.evaluate(action)
             self.last = time.monotonic()
-        self.settle(settle)
+        self.settle(settle, expect)
         return self.collect(page)
 
     def collect(self, page: Any) -> Load:
@@ -406,7 +418,7 @@ def load_all(
                         try:
                             url = f"{base}/{variant}/{case.id}"
                             settle = max(case.settle, 0.6 if case.action else 0.0)
-                            load = visit.load(url, case.action, settle=settle)
+                            load = visit.load(url, case.action, settle, case.hosts)
                         finally:
                             visit.close()
                         load.page = None
