@@ -2,11 +2,13 @@
 
 Two formats arrive here (CSP Level 3, section 5, "Reporting", and its deprecated form):
 
-- the Reporting API (``report-to``, with our ``Reporting-Endpoints`` header):
+- the Reporting API (``report-to``; our policy does not use it, see the README, but a
+  site may point its own ``Reporting-Endpoints`` here):
   ``Content-Type: application/reports+json``, a JSON array of reports, those of
   ``"type": "csp-violation"`` with a ``body`` holding ``blockedURL``,
   ``effectiveDirective`` and ``documentURL``;
-- ``report-uri``: ``Content-Type: application/csp-report`` (or ``application/json``),
+- ``report-uri`` (what our policy names): ``Content-Type: application/csp-report`` (or
+  ``application/json``),
   one object ``{"csp-report": {"blocked-uri", "effective-directive", "document-uri"}}``.
 
 Each report is reduced to a :class:`~gpc_middleware.records.csp_hosts.BlockedLoad`
