@@ -461,3 +461,25 @@ def test_the_example_under_a_real_server(server: str) -> None:
         assert cookie.startswith("gpc_consent=")
         _, _, page = fetch(f"{base}/", headers={"Cookie": cookie.split(";", 1)[0]})
         assert GA_HOST.encode() in page and ADSENSE_HOST.encode() in page
+
+
+def test_the_csp_wall_and_its_report_endpoint() -> None:
+    """The wall's header on a page, and a violation report counted, through Django (#12)."""
+    gpc_policy = policy(csp="enforce")
+    with override_settings(ROOT_URLCONF=urls(page=tracked), GPC_POLICY=gpc_policy):
+        client = DjangoClient()
+        page = client.get("/page")
+        sent = client.request(
+            "POST",
+            "/_consent/csp-report",
+            body=json.dumps(
+                {"csp-report": {"blocked-uri": "https://t.example/p", "document-uri": "/page"}}
+            ).encode(),
+            content_type="application/csp-report",
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+    wall = page.header("content-security-policy")
+    assert wall is not None and wall.startswith("default-src 'self' data: blob:")
+    assert sent.status == 204
+    assert gpc_policy.csp_reports is not None
+    assert [row.host for row in gpc_policy.csp_reports.rows()] == ["t.example"]

@@ -96,6 +96,12 @@ def test_fuzz_rewriter(args: tuple[Any, ...]) -> None:
     targets.rewriter(*args)
 
 
+@FUZZ
+@inputs("csp_report")
+def test_fuzz_csp_report(args: tuple[Any, ...]) -> None:
+    targets.csp_report(*args)
+
+
 def test_every_target_is_fuzzed() -> None:
     tested = {
         name.removeprefix("test_fuzz_") for name in globals() if name.startswith("test_fuzz_")

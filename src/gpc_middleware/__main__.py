@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 # Modules that contribute a sub-command: each has ``register(subparsers) -> None``
 # and sets ``func`` (``Callable[[argparse.Namespace], int]``) on its parser's defaults.
-_COMMAND_MODULES: tuple[str, ...] = ("cli.demo", "cli.scan", "cli.check", "cli.records")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "cli.demo",
+    "cli.scan",
+    "cli.check",
+    "cli.records",
+    "cli.hosts",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

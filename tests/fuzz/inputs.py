@@ -184,6 +184,17 @@ def _flip(decode: Decoder) -> Decoder:
     return flipped
 
 
+REPORT_BODY = fragments(
+    b'{"csp-report": {', b'[{"type": "csp-violation", "body": {', b'"blocked-uri": ',
+    b'"blockedURL": ', b'"effective-directive": ', b'"effectiveDirective": ',
+    b'"document-uri": ', b'"documentURL": ', b'"https://ads.example/x"', b'"inline"',
+    b'"wss://A.example:1/"', b'"http://[::1]/"', b'"https://a b/"', b'"/path\\u001b[31m"',
+    b'"img-src"', b'"img-src; x"', b"}", b"]", b",", b":", b"[", b"{", b"1", b"null", b"\xff",
+)  # fmt: skip
+REPORT_TYPES = (b"application/csp-report", b"application/reports+json", b"application/json",
+                b"text/plain", b"")  # fmt: skip
+
+
 #: Per target of ``targets.TARGETS``: the decoder of raw bytes into its arguments, and the
 #: most bytes worth giving it.
 INPUTS: dict[str, tuple[Decoder, int]] = {
@@ -200,4 +211,5 @@ INPUTS: dict[str, tuple[Decoder, int]] = {
     "set_cookie_name": (_flip(choosing(("allow", "block"), rest=SET_COOKIE)), 11),
     "url": (url, 12),
     "rewriter": (_rewriter, 42),
+    "csp_report": (_flip(choosing(REPORT_TYPES, ADAPTERS, rest=REPORT_BODY)), 40),
 }

@@ -35,6 +35,7 @@ from gpc_middleware.enforcement.cookie_filter import (
 from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
 from gpc_middleware.enforcement.urls import normalise_host, split_url
 from gpc_middleware.engine.consent_engine import ConsentEngine
+from gpc_middleware.engine.csp_reports import ReportError, parse_reports
 from gpc_middleware.engine.response_filter import filter_response_start
 from gpc_middleware.widget.i18n import negotiate_language
 from gpc_middleware.widget.settings_form import (
@@ -97,7 +98,11 @@ WSGI_APP = GPCWSGIMiddleware(_wsgi_page, policy=POLICY)
 
 
 def call_asgi(
-    method: str, path: str, headers: Sequence[tuple[bytes, bytes]], body: bytes = b""
+    method: str,
+    path: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    body: bytes = b"",
+    app: Any = ASGI_APP,
 ) -> Reply:
     """One request through ``GPCMiddleware``, run to completion without an event loop."""
     sent: list[dict[str, Any]] = []
@@ -120,7 +125,7 @@ def call_asgi(
         "headers": [(name.lower(), value) for name, value in headers],
         "server": ("jobs.example", 443),
     }
-    coroutine = ASGI_APP(scope, receive, send)
+    coroutine = app(scope, receive, send)
     try:
         coroutine.send(None)
     except StopIteration:
@@ -134,7 +139,11 @@ def call_asgi(
 
 
 def call_wsgi(
-    method: str, path: str, headers: Sequence[tuple[bytes, bytes]], body: bytes = b""
+    method: str,
+    path: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    body: bytes = b"",
+    app: Any = WSGI_APP,
 ) -> Reply:
     """One request through ``GPCWSGIMiddleware``, as a PEP 3333 server makes it."""
     environ: dict[str, Any] = {
@@ -168,7 +177,7 @@ def call_wsgi(
         started.append((status, response_headers))
         return lambda data: None
 
-    result = WSGI_APP(environ, start_response)
+    result = app(environ, start_response)
     try:
         out = b"".join(result)
     finally:
@@ -356,6 +365,32 @@ def rewriter(
         assert len(whole) <= len(html)
 
 
+CSP_POLICY = ConsentPolicy(secret_key=SECRET, csp="report-only")
+CSP_APPS = {
+    "asgi": GPCMiddleware(_asgi_page, policy=CSP_POLICY),
+    "wsgi": GPCWSGIMiddleware(_wsgi_page, policy=CSP_POLICY),
+}
+
+
+def csp_report(
+    body: bytes, content_type: bytes = b"application/csp-report", adapter: str = "asgi"
+) -> None:
+    """A violation report is counted or refused with a JSON 4xx; only printable hosts and pages are kept."""
+    try:
+        loads = parse_reports(content_type.decode("latin-1"), body)
+    except ReportError as exc:
+        assert 400 <= exc.status < 500
+    else:
+        for load in loads:
+            assert _DNS_NAME.fullmatch(load.host), load
+            assert load.page.isascii() and load.page.isprintable() and load.page.startswith("/")
+    headers = [(b"sec-fetch-site", b"same-origin"), (b"content-type", content_type)]
+    reply = ADAPTERS[adapter]("POST", "/_consent/csp-report", headers, body, CSP_APPS[adapter])
+    assert reply.status in (204, 400, 413, 415, 429), reply
+    if reply.status != 204:
+        assert set(json.loads(reply.body)) == {"error"}
+
+
 #: Every target, by name (the atheris runner picks one).
 TARGETS: dict[str, Callable[..., None]] = {
     "cookie_header": cookie_header,
@@ -368,4 +403,5 @@ TARGETS: dict[str, Callable[..., None]] = {
     "set_cookie_name": set_cookie_name,
     "url": url,
     "rewriter": rewriter,
+    "csp_report": csp_report,
 }

@@ -21,6 +21,7 @@ _REASONS = {
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
+    429: "Too Many Requests",
 }
 
 

@@ -28,6 +28,7 @@ from ..core.gpc import is_gpc_signal
 from ..core.request import Headers, Request
 from ..enforcement.cookie_filter import expire_refused_cookies
 from .consent_endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
+from .csp_reports import CSPReportEndpoint
 from .decision import Decision, effective_consent
 from .policy import ConsentPolicy
 from .widget_routes import WidgetEndpoints
@@ -80,9 +81,10 @@ class ConsentEngine:
         self.policy = policy
         self._endpoints = ConsentEndpoints(policy, self.make_event)
         #: The middleware's own endpoints, by path.
-        self.routes: Mapping[str, Route] = MappingProxyType(
-            {**self._endpoints.routes, **WidgetEndpoints(policy, self._endpoints).routes}
-        )
+        routes = {**self._endpoints.routes, **WidgetEndpoints(policy, self._endpoints).routes}
+        if policy.csp_reports is not None:
+            routes.update(CSPReportEndpoint(policy.endpoint_path, policy.csp_reports).routes)
+        self.routes: Mapping[str, Route] = MappingProxyType(routes)
         ua_key = (
             policy.secret_key
             if isinstance(policy.secret_key, bytes)

@@ -21,10 +21,12 @@ from ..core.events import ConsentEvent
 from ..core.jurisdiction import ModeResolver
 from ..core.request import CookieReader, Headers, parse_cookie_header
 from ..enforcement.catalog import TrackerCatalog
+from ..enforcement.csp import ConsentWall, CSPMode, UnknownHosts, wall_for_settings
 from ..enforcement.rewriter import RewriteRules
 from ..widget.i18n import build_catalogs
 
 if TYPE_CHECKING:
+    from ..records.csp_hosts import HostReportStore
     from ..records.log import ConsentLog
     from ..records.recorder import ConsentRecorder
 
@@ -85,6 +87,10 @@ class ConsentPolicy:
     iab_signals: bool = False
     consent_log: str | ConsentLog | None = field(default=None, repr=False)
     consent_log_retention: timedelta | None = timedelta(days=731)
+    csp: CSPMode = "off"
+    third_party_hosts: Mapping[str, Category] | None = None
+    unknown_third_parties: UnknownHosts = "block"
+    csp_unsafe_eval: bool = False
 
     # Derived once, in __post_init__.
     codec: ConsentCookieCodec = field(init=False, repr=False, compare=False)
@@ -100,6 +106,8 @@ class ConsentPolicy:
     #: Whether the app's responses are looked at at all (``False``: they pass untouched).
     inspects_responses: bool = field(init=False, repr=False, compare=False)
     read_us_privacy: CookieReader = field(init=False, repr=False, compare=False)
+    csp_wall: ConsentWall | None = field(init=False, repr=False, compare=False)
+    csp_reports: HostReportStore | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [self.secret_key, *self.fallback_keys]
@@ -205,6 +213,9 @@ class ConsentPolicy:
         set_(self, "read_us_privacy", CookieReader("usprivacy"))
         set_(self, "inspects_responses", self.html_mode != "off" or self.filter_set_cookies)
         set_(self, "recorder", self._recorder())
+        wall = wall_for_settings(self, catalog)
+        set_(self, "csp_wall", wall)
+        set_(self, "csp_reports", None if wall is None else _host_reports(self.consent_log))
 
     def _check_enforcement(self) -> None:
         if self.html_mode not in ("strip", "neutralize", "off"):
@@ -330,3 +341,14 @@ class ConsentPolicy:
             f"{self.cookie_name}=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
             f"{self.cookie_attributes}"
         )
+
+
+def _host_reports(consent_log: str | ConsentLog | None) -> HostReportStore:
+    """Where the wall's violation reports are counted: the consent log's SQLite file, else memory."""
+    if consent_log is None:  # no sqlite3 import for memory
+        from ..records.csp_hosts import MemoryHostReports
+
+        return MemoryHostReports()
+    from ..records.csp_hosts_sqlite import open_host_reports
+
+    return open_host_reports(consent_log)

@@ -221,7 +221,7 @@ def _filter_document(
             if not as_document:
                 return headers, None
             return headers, _unfilterable(headers, method, f"Content-Encoding {coding!r}")
-    rewritten, csp_nonce, declared_length = _rewritten_headers(policy, headers)
+    rewritten, csp_nonce, declared_length = _rewritten_headers(policy, headers, consent.allowed)
     inject = None
     if policy.inject_widget and kind != "xml":  # after an XML root element, a tag breaks the page
         inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
@@ -331,7 +331,7 @@ def _unfilterable(headers: RawHeaders, method: str, what: str) -> ErrorBody:
 
 
 def _rewritten_headers(
-    policy: ConsentPolicy, headers: RawHeaders
+    policy: ConsentPolicy, headers: RawHeaders, allowed: frozenset[Category]
 ) -> tuple[RawHeaders, bytes | None, int | None]:
     """The headers of a rewritten document, its CSP nonce, and the app's ``Content-Length``."""
     out: RawHeaders = []
@@ -359,4 +359,8 @@ def _rewritten_headers(
         out = merge_vary(out, (b"Sec-GPC", b"Cookie"))
         if not has_cache_control:
             out.append((b"cache-control", b"private"))
+        if policy.csp_wall is not None:
+            # Our policy goes beside the app's, never into it: a browser enforces each
+            # (CSP3 section 4.1), so the app's own policy keeps all its force.
+            out.extend(policy.csp_wall.headers_for(allowed))
     return out, csp_nonce, declared_length
