@@ -256,9 +256,7 @@ def consent(*, targeting: bool, gpc: bool = False, limit: bool = False) -> Conse
         pytest.param(consent(targeting=True), "DBABLA~CVVqAAAAAACA.QA", id="not-opted-out"),
         pytest.param(consent(targeting=False), "DBABLA~CVVVAAAAAACA.QA", id="opted-out"),
         pytest.param(consent(targeting=False, gpc=True), "DBABLA~CVVVAAAAAACA.YA", id="gpc"),
-        pytest.param(
-            consent(targeting=True, limit=True), "DBABLA~CVVqVVVVVQCA.QA", id="limited"
-        ),
+        pytest.param(consent(targeting=True, limit=True), "DBABLA~CVVqVVVVVQCA.QA", id="limited"),
     ],
 )
 def test_strings_are_stable(value: Consent, gpp: str, iab_library: IabLibrary) -> None:
