@@ -48,6 +48,7 @@ from .tag_actions import (
     activated,
     inert_wrapper,
     neutralized,
+    sets_consent_default,
     with_nonce_of,
 )
 from .tag_verdicts import KEEP_DECISION, Decision, Mode, RemovalEvent
@@ -180,6 +181,20 @@ class TagDecider:
 
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         """Decision for an inline script from its text (signatures), or a style element."""
+        decision = self._classify(tag, text, verdict)
+        if (
+            self.prefix_pending
+            and tag.name == "script"
+            and (decision.action == KEEP or decision.activate)
+            and sets_consent_default(text)
+        ):
+            # The page sets its own Consent Mode defaults, and this script runs: they take
+            # precedence, and a second 'default' is not added after (or before) them.
+            self._snippet = None
+            self.prefix_pending = False
+        return decision
+
+    def _classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         decision: Decision = verdict  # type: ignore[assignment]  # only ours come back
         if tag.name == "style" and not decision.marked:
             return self._style_decision(tag, text)
