@@ -65,7 +65,8 @@ window.events = [];
 let id = 0;
 function ask(kind, call, key) {
   const target = locate(kind === "gpp" ? "__gppLocator" : "__uspapiLocator");
-  if (!target) { answers[key] = "no locator"; return; }
+  // This frame may run before the page's deferred widget: look again until it is there.
+  if (!target) { setTimeout(function () { ask(kind, call, key); }, 20); return; }
   call.callId = "c" + (++id);
   const message = kind === "gpp" ? {__gppCall: call} : {__uspapiCall: call};
   window.addEventListener("message", function (event) {
@@ -73,19 +74,26 @@ function ask(kind, call, key) {
     if (typeof data === "string") { try { data = JSON.parse(data); } catch (e) { return; } }
     const back = data && (data.__gppReturn || data.__uspapiReturn);
     if (!back || back.callId !== call.callId) return;
-    if (key === "listener") events.push(back.returnValue);
-    else answers[key] = [back.returnValue, back.success];
+    if (key === "listener") {
+      events.push(back.returnValue);
+      if (back.returnValue.pingData.signalStatus === "ready" && !asked) askTheRest();
+    } else answers[key] = [back.returnValue, back.success];
   });
   // One call as a JSON string: answered as a string.
   target.postMessage(key === "usp" ? JSON.stringify(message) : message, "*");
 }
-ask("gpp", {command: "ping", version: "1.1"}, "ping");
-ask("gpp", {command: "getSection", parameter: "usnat", version: "1.1"}, "section");
-ask("gpp", {command: "getField", parameter: "usnat.Gpc", version: "1.1"}, "field");
-ask("gpp", {command: "hasSection", parameter: "usnat", version: "1.1"}, "has");
-ask("gpp", {command: "removeEventListener", parameter: 999, version: "1.1"}, "remove");
+// As ad tech does: listen, and read the signals once the CMP says they are ready.
+let asked = false;
+function askTheRest() {
+  asked = true;
+  ask("gpp", {command: "ping", version: "1.1"}, "ping");
+  ask("gpp", {command: "getSection", parameter: "usnat", version: "1.1"}, "section");
+  ask("gpp", {command: "getField", parameter: "usnat.Gpc", version: "1.1"}, "field");
+  ask("gpp", {command: "hasSection", parameter: "usnat", version: "1.1"}, "has");
+  ask("gpp", {command: "removeEventListener", parameter: 999, version: "1.1"}, "remove");
+  ask("usp", {command: "getUSPData", version: 1}, "usp");
+}
 ask("gpp", {command: "addEventListener", version: "1.1"}, "listener");
-ask("usp", {command: "getUSPData", version: 1}, "usp");
 </script></body></html>"""
 
 
@@ -213,17 +221,20 @@ def test_iframe_asks_through_the_locator_frames(
             page.goto(site + "/")
             ready(page)
             frame = next(f for f in page.frames if f.url.endswith("/frame"))
-            frame.wait_for_function("() => Object.keys(answers).length >= 6 && events.length >= 1")
+            frame.wait_for_function("() => Object.keys(answers).length >= 6")
             answers = frame.evaluate("answers")
             ping, ok = answers["ping"]
-            assert ok is True and ping["cmpId"] == 1 and ping["gppString"]
+            assert ok is True and ping["cmpId"] == 1 and ping["cmpStatus"] == "loaded"
             section = iab_library.usnat(ping["gppString"])
             assert answers["section"] == [section, True]
             assert answers["field"] == [False, True]
             assert answers["has"] == [True, True]
             assert answers["remove"] == [False, True]
             assert answers["usp"] == [{"version": 1, "uspString": "1YNN"}, True]
-            assert frame.evaluate("events")[0]["eventName"] == "listenerRegistered"
+            # Registered, and told (at once, or by a later signalStatus event) when ready.
+            events = frame.evaluate("events")
+            assert events[0]["eventName"] == "listenerRegistered" and events[0]["data"] is True
+            assert any(e["pingData"]["signalStatus"] == "ready" for e in events)
 
 
 def test_javascript_only_gpc_is_in_the_strings(browser: Browser, iab_library: IabLibrary) -> None:

@@ -177,7 +177,7 @@
     }
 
     function displayNow() {
-      return document.querySelector("body > .gpc-banner, body > .gpc-overlay") ? "visible" : "hidden";
+      return document.querySelector(".gpc-root.gpc-banner, .gpc-root.gpc-overlay") ? "visible" : "hidden";
     }
 
     function watchDisplay() {
@@ -188,7 +188,8 @@
           fire("cmpDisplayStatus", now);
         }
       };
-      if (window.MutationObserver) new MutationObserver(check).observe(document.body, { childList: true });
+      const watched = { childList: true, subtree: true };
+      if (window.MutationObserver) new MutationObserver(check).observe(document.body, watched);
     }
 
     function flush() {
@@ -227,8 +228,8 @@
       const first = status === "stub";
       data = browserGpc && iab.gpc ? iab.gpc : iab;
       status = "loaded";
-      display = displayNow();
       if (first) {
+        display = displayNow(); // later changes are events (watchDisplay)
         fire("cmpStatus", "loaded");
         watchDisplay();
       } else {
