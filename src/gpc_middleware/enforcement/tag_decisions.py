@@ -182,15 +182,8 @@ class TagDecider:
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         """Decision for an inline script from its text (signatures), or a style element."""
         decision = self._classify(tag, text, verdict)
-        if (
-            self.prefix_pending
-            and tag.name == "script"
-            and (decision.action == KEEP or decision.activate)
-            and sets_consent_default(text)
-        ):
-            # The page sets its own Consent Mode defaults, and this script runs: they take
-            # precedence, and a second 'default' is not added after (or before) them.
-            self._snippet = None
+        if self.prefix_pending and _runs_own_consent_default(tag, text, decision):
+            self._snippet = None  # the page's own Consent Mode defaults take precedence
             self.prefix_pending = False
         return decision
 
@@ -397,3 +390,13 @@ def _rewrite_nested(
 def allowed_categories(allowed: Iterable[str]) -> frozenset[Category]:
     """``allowed`` checked, with ``essential`` (always allowed) added."""
     return frozenset({"essential", *(check_category(c) for c in allowed)})
+
+
+def _runs_own_consent_default(tag: StartTag, text: bytes, decision: Decision) -> bool:
+    """An inline script of the page that sets Consent Mode defaults itself, and runs (kept or
+    activated): no second 'default' is added after (or before) it."""
+    return (
+        tag.name == "script"
+        and (decision.action == KEEP or decision.activate)
+        and sets_consent_default(text)
+    )
