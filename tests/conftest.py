@@ -15,7 +15,7 @@ from gpc_middleware import ConsentPolicy
 
 from .apps import flask_app, starlette_app
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.iab_library"]
 
 SECRET = "test-secret-key-0123456789abcdef"
 HOST = "testserver"

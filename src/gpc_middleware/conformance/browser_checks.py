@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
-from ..core.iab import read_us_national
+from ..core.iab import US_PRIVACY_NOT_APPLICABLE, read_us_national
 from .browser_evidence import AuditRecord, RecordedCookie, Signals, VisitRecord
 from .report import CheckResult
 
@@ -155,6 +155,8 @@ def check_iab_signals_after_gpc(record: AuditRecord) -> CheckResult:
         before, after = record.visit(page, "no-signal"), record.visit(page, "gpc")
         if after is None or (not after.signals.published and not _published(before)):
             continue
+        if _us_not_applicable(after.signals):
+            continue  # "1---" and no US section: the site says no US framework applies
         for visit in (before, after, record.visit(page, "reject")):
             if visit is not None and visit.signals.published:
                 evidence.append(f"{visit.label}: {_describe(visit.signals)}")
@@ -164,6 +166,20 @@ def check_iab_signals_after_gpc(record: AuditRecord) -> CheckResult:
     if problems:
         return CheckResult(name, "fail", "; ".join(problems), tuple(evidence))
     return CheckResult(name, "pass", "the signals say opted out after GPC", tuple(evidence))
+
+
+def _us_not_applicable(signals: Signals) -> bool:
+    """US Privacy ``1---`` and no US National section in what the page published."""
+    if signals.us_privacy != US_PRIVACY_NOT_APPLICABLE or signals.gpp_usnat is not None:
+        return False
+    for gpp in (signals.gpp_string, signals.onetrust.get("OTGPPConsent")):
+        if gpp:
+            try:
+                read_us_national(gpp)
+            except ValueError:
+                continue
+            return False
+    return True
 
 
 def _published(visit: VisitRecord | None) -> bool:

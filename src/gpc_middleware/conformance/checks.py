@@ -24,7 +24,12 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from ..core.iab import read_us_national
+from ..core.iab import (
+    US_NATIONAL_SECTION_ID,
+    US_PRIVACY_NOT_APPLICABLE,
+    read_section_ids,
+    read_us_national,
+)
 from .context import Context
 from .report import CheckResult
 from .visitor import Visitor
@@ -249,6 +254,12 @@ def check_iab_signals(ctx: Context) -> CheckResult:
     if usp is None and gpp is None:
         return CheckResult(name, "n/a", "the site publishes no usprivacy cookie and no GPP string")
     evidence = [f"after a visit with Sec-GPC: 1: usprivacy={usp}, gpp={gpp}"]
+    if usp in (None, US_PRIVACY_NOT_APPLICABLE) and (gpp is None or not _has_us_section(gpp)):
+        # "1---" and no US section: the site says the US frameworks do not apply to this
+        # visitor (this middleware's opt-in mode).
+        return CheckResult(
+            name, "n/a", "the IAB signals say no US framework applies", tuple(evidence)
+        )
     problems: list[str] = []
     if usp is not None and not (len(usp) == 4 and usp[0] == "1" and usp[2] == "Y"):
         problems.append("usprivacy does not record the opt-out (third character must be Y)")
@@ -272,6 +283,13 @@ def check_iab_signals(ctx: Context) -> CheckResult:
     if problems:
         return CheckResult(name, "fail", "; ".join(problems), tuple(evidence))
     return CheckResult(name, "pass", "the IAB signals record the opt-out", tuple(evidence))
+
+
+def _has_us_section(gpp: str) -> bool:
+    try:
+        return US_NATIONAL_SECTION_ID in read_section_ids(gpp.split("~", 1)[0])
+    except (IndexError, ValueError):
+        return True  # unreadable: let the reader below report it
 
 
 CHECKS: Mapping[str, Check] = {

@@ -45,9 +45,12 @@ class Consent:
     def us_privacy(self) -> str:
         """The IAB US Privacy string: version 1, notice given, opted out of sale unless targeting is allowed.
 
-        Its third character is ``Y`` once the visitor opted out (GPC, a choice, or the
-        opt-in default), which is what research crawlers and extensions read.
+        Its third character is ``Y`` once the visitor opted out (GPC or a choice), which
+        is what research crawlers and extensions read. In ``opt-in`` mode the CCPA
+        framework does not apply: ``1---`` (see :mod:`.iab`).
         """
+        if self.mode != "opt-out":
+            return "1---"
         return "1Y" + ("N" if self.categories["targeting"] else "Y") + "N"
 
     def to_json(self) -> dict[str, Any]:

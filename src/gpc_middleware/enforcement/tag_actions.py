@@ -8,6 +8,7 @@ an allowed element that a consent manager left inert is switched on here, on the
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from typing import Final
 
@@ -22,21 +23,38 @@ GOOGLE_CONSENT_TYPES: Final[Mapping[Category, tuple[str, ...]]] = {
 }
 
 
-def consent_mode_snippet(categories: Mapping[str, bool], nonce: str | None = None) -> bytes:
+#: A page's own ``gtag('consent', 'default', ...)`` (or ``dataLayer.push`` of the same) in an
+#: inline script: with it, the page's defaults take precedence and none is inserted.
+_CONSENT_DEFAULT: Final = re.compile(rb"""['"]consent['"]\s*,\s*['"]default['"]""")
+
+
+def sets_consent_default(script_text: bytes) -> bool:
+    """Whether an inline script sets Google Consent Mode defaults itself."""
+    return _CONSENT_DEFAULT.search(script_text) is not None
+
+
+def consent_mode_snippet(
+    categories: Mapping[str, bool], nonce: str | None = None, *, wait_for_update: int | None = None
+) -> bytes:
     """An inline ``<script>`` setting Google Consent Mode v2 defaults from ``categories``.
 
     Each consent type is ``"granted"`` when its category (see
     :data:`GOOGLE_CONSENT_TYPES`) maps to True, else ``"denied"``; ``security_storage``
-    is always granted (it is essential). ``nonce`` (for a CSP ``script-src 'nonce-...'``)
-    is HTML-escaped into the tag. Give the result to
+    is always granted (it is essential). Give ``{}`` for a page that is the same for every
+    visitor (neutralize mode): all denied, with ``wait_for_update`` (milliseconds) for the
+    widget's ``gtag('consent', 'update', ...)`` from the visitor's state. ``nonce`` (for a
+    CSP ``script-src 'nonce-...'``) is HTML-escaped into the tag. Give the result to
     :class:`~gpc_middleware.enforcement.rewriter.TagStripper` as ``consent_mode_snippet``:
-    it is inserted before the page's first Google tag.
+    it is inserted before the page's first Google tag, unless an inline script before it
+    sets the page's own defaults (:func:`sets_consent_default`).
     """
     parts: list[str] = []
     for category, types in GOOGLE_CONSENT_TYPES.items():
         state = "granted" if categories.get(category, False) else "denied"
         parts.extend(f"'{t}':'{state}'" for t in types)
     parts.append("'security_storage':'granted'")
+    if wait_for_update is not None:
+        parts.append(f"'wait_for_update':{int(wait_for_update)}")
     js = (
         "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}"
         "gtag('consent','default',{" + ",".join(parts) + "});"

@@ -48,6 +48,7 @@ from .tag_actions import (
     activated,
     inert_wrapper,
     neutralized,
+    sets_consent_default,
     with_nonce_of,
 )
 from .tag_verdicts import KEEP_DECISION, Decision, Mode, RemovalEvent
@@ -180,6 +181,13 @@ class TagDecider:
 
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         """Decision for an inline script from its text (signatures), or a style element."""
+        decision = self._classify(tag, text, verdict)
+        if self.prefix_pending and _runs_own_consent_default(tag, text, decision):
+            self._snippet = None  # the page's own Consent Mode defaults take precedence
+            self.prefix_pending = False
+        return decision
+
+    def _classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         decision: Decision = verdict  # type: ignore[assignment]  # only ours come back
         if tag.name == "style" and not decision.marked:
             return self._style_decision(tag, text)
@@ -382,3 +390,13 @@ def _rewrite_nested(
 def allowed_categories(allowed: Iterable[str]) -> frozenset[Category]:
     """``allowed`` checked, with ``essential`` (always allowed) added."""
     return frozenset({"essential", *(check_category(c) for c in allowed)})
+
+
+def _runs_own_consent_default(tag: StartTag, text: bytes, decision: Decision) -> bool:
+    """An inline script of the page that sets Consent Mode defaults itself, and runs (kept or
+    activated): no second 'default' is added after (or before) it."""
+    return (
+        tag.name == "script"
+        and (decision.action == KEEP or decision.activate)
+        and sets_consent_default(text)
+    )

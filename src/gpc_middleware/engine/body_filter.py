@@ -106,7 +106,13 @@ class HTMLRewrite:
         neutralize = policy.html_mode == "neutralize"
         snippet = None
         if policy.google_consent_mode:
-            snippet = consent_mode_snippet({str(k): v for k, v in consent.categories.items()})
+            # Neutralize mode serves one page to every visitor: the defaults must not depend on
+            # this one (all denied; the widget sends the visitor's state as an update).
+            snippet = (
+                consent_mode_snippet({}, wait_for_update=500)
+                if neutralize
+                else consent_mode_snippet({str(k): v for k, v in consent.categories.items()})
+            )
         self._policy = policy
         self._codec = codec
         self._inject = inject

@@ -18,7 +18,7 @@ from ..core.consent import Consent
 from ..core.consent_cookie import ConsentState, new_consent_id
 from ..core.csrf import is_same_origin
 from ..core.events import ConsentEvent, EventKind
-from ..core.iab import gpp_string, us_privacy_string
+from ..core.iab import iab_signals
 from ..core.request import OWS, Request
 from ..core.response import Response, error_response, json_response
 from .decision import Decision, effective_consent, state_with_choice
@@ -182,8 +182,16 @@ class ConsentEndpoints:
         """The endpoint's JSON for ``consent``; with ``iab_signals``, also the IAB strings."""
         body = consent.to_json()
         if self._policy.iab_signals:
-            body["iab"] = {"usprivacy": us_privacy_string(consent), "gpp": gpp_string(consent)}
+            signals = iab_signals(consent)
+            body["iab"] = {"usprivacy": signals.usprivacy, "gpp": signals.gpp}
         return body
+
+    def iab_cookie(self, consent: Consent) -> list[tuple[str, str]]:
+        """With ``iab_signals``, the ``usprivacy`` cookie for ``consent``: a choice's own
+        response carries it, so the next page (or a no-JavaScript form's redirect) is right."""
+        if not self._policy.iab_signals:
+            return []
+        return [("Set-Cookie", self._policy.us_privacy_cookie(consent.us_privacy))]
 
     def gpc_json(self, call: Call) -> Outcome:
         """``/.well-known/gpc.json`` (GPC specification section 3.4): the same for every visitor."""
@@ -267,9 +275,8 @@ class ConsentEndpoints:
     ) -> Outcome:
         """Record ``choice`` for the visitor of ``call``; answer with the new effective state."""
         change = self.record_choice(call, choice, limit_sensitive=limit_sensitive)
-        return Outcome(
-            json_response(200, self.body(change.consent), [VARY, change.cookie]), change.events
-        )
+        headers = [VARY, change.cookie, *self.iab_cookie(change.consent)]
+        return Outcome(json_response(200, self.body(change.consent), headers), change.events)
 
     def record_choice(
         self,
@@ -317,6 +324,5 @@ class ConsentEndpoints:
                     "withdrawal", call.request, decision, event_state, consent, chosen=None
                 ),
             )
-        return Outcome(
-            json_response(200, self.body(consent), [VARY, ("Set-Cookie", cookie)]), events
-        )
+        headers = [VARY, ("Set-Cookie", cookie), *self.iab_cookie(consent)]
+        return Outcome(json_response(200, self.body(consent), headers), events)

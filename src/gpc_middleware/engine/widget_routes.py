@@ -24,6 +24,7 @@ from ..core.consent import Consent
 from ..core.consent_cookie import ConsentState, new_consent_id
 from ..core.csrf import is_same_origin
 from ..core.events import ConsentEvent, EventKind
+from ..core.iab import iab_signals
 from ..core.request import OWS
 from ..core.response import Response, error_response
 from ..widget.assets import widget_assets
@@ -33,7 +34,7 @@ from ..widget.pages import render_do_not_sell_page, render_settings_page
 from ..widget.settings_form import SettingsFormError, parse_settings_form
 from ..widget.state import WidgetState
 from .consent_endpoint import VARY, Call, ConsentEndpoints, Outcome, Route
-from .decision import state_with_gpc
+from .decision import effective_consent, state_with_gpc
 from .policy import ConsentPolicy
 
 _PAGE_VARY: Final = ("Vary", "Sec-GPC, Cookie, Accept-Language")
@@ -236,6 +237,7 @@ class WidgetEndpoints:
         else:
             location = f"{policy.endpoint_path}/do-not-sell?confirmed={form.action}&next={next_url}"
         headers = [("Location", location), ("Cache-Control", "no-store"), VARY, change.cookie]
+        headers += self._consent.iab_cookie(change.consent)
         return Outcome(Response(303, headers), change.events)
 
     # --- script, styles, config ------------------------------------------------------------
@@ -277,7 +279,8 @@ class WidgetEndpoints:
             language=language,
             endpoint=self._policy.endpoint_path,
             privacy_policy_url=self._policy.privacy_policy_url,
-            iab=self._consent.body(call.decision.consent).get("iab"),  # type: ignore[arg-type]
+            iab=self._iab(call),
+            google_consent_mode=self._policy.google_consent_mode,
         )
         headers = [
             ("Content-Type", "application/json"),
@@ -286,6 +289,20 @@ class WidgetEndpoints:
             _PAGE_VARY,
         ]
         return Outcome(Response(200, headers, b"" if call.request.method == "HEAD" else body))
+
+    def _iab(self, call: Call) -> dict[str, object] | None:
+        """The IAB signals for the widget's CMP APIs; also those for a GPC signal the
+        browser gives only to scripts (``navigator.globalPrivacyControl``, no header)."""
+        if not self._policy.iab_signals:
+            return None
+        decision = call.decision
+        signals = iab_signals(decision.consent).to_json()
+        if not decision.consent.gpc:
+            with_gpc = effective_consent(
+                self._policy, decision.state, mode=decision.mode, signal=True
+            )
+            signals["gpc"] = iab_signals(with_gpc).to_json()
+        return signals
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:

@@ -23,7 +23,8 @@ def widget_config(
     endpoint: str,
     do_not_sell_link: bool = True,
     privacy_policy_url: str | None = None,
-    iab: Mapping[str, str] | None = None,
+    iab: Mapping[str, object] | None = None,
+    google_consent_mode: bool = False,
 ) -> dict[str, object]:
     """Return what the script needs, as a JSON-ready dict (see :func:`render_widget_config`).
 
@@ -34,7 +35,10 @@ def widget_config(
                    "do_not_sell": "/_consent/do-not-sell" | null,
                    "privacy_policy": "/privacy" | null},
          "texts": {<every key of i18n.TEXT_KEYS>: str},
-         "state": <WidgetState.to_json_dict()>}
+         "state": <WidgetState.to_json_dict()>,
+         "iab": null | {"usprivacy", "gpp", "applicableSections", "sectionList",
+                        "parsedSections", "gpc": <the same with a GPC signal> | absent},
+         "google_consent_mode": false}
     """
     endpoint = check_endpoint(endpoint)
     return {
@@ -48,8 +52,11 @@ def widget_config(
         },
         "texts": {key: texts[key] for key in sorted(check_texts(texts))},
         "state": state.to_json_dict(),
-        # The IAB strings (US Privacy, GPP) the script answers __uspapi/__gpp with, if published.
+        # The IAB signals (US Privacy, GPP, the parsed sections; under "gpc" the same for a
+        # GPC signal only scripts see) the script answers __uspapi/__gpp with, if published.
         "iab": dict(iab) if iab is not None else None,
+        # Whether the script calls gtag('consent', 'update', ...) from the visitor's state.
+        "google_consent_mode": google_consent_mode,
     }
 
 
@@ -61,7 +68,8 @@ def render_widget_config(
     endpoint: str,
     do_not_sell_link: bool = True,
     privacy_policy_url: str | None = None,
-    iab: Mapping[str, str] | None = None,
+    iab: Mapping[str, object] | None = None,
+    google_consent_mode: bool = False,
 ) -> bytes:
     """Return the ``E/widget.json`` body (UTF-8 JSON) the script fetches on each page.
 
@@ -78,5 +86,6 @@ def render_widget_config(
         do_not_sell_link=do_not_sell_link,
         privacy_policy_url=privacy_policy_url,
         iab=iab,
+        google_consent_mode=google_consent_mode,
     )
     return json.dumps(config, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

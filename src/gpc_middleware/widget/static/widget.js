@@ -35,6 +35,257 @@
   // Global Privacy Control, as the browser exposes it (GPC spec section 3.3).
   const browserGpc = navigator.globalPrivacyControl === true;
 
+  // ==== IAB CMP APIs (__gpp, __uspapi) and Google Consent Mode ===========================
+  // (Kept in one block: the banner and dialog code below does not depend on it.)
+  //
+  // The stubs are defined now, synchronously, as this (deferred) script runs: __gpp and
+  // __uspapi exist before DOMContentLoaded, and the calls that need data (getSection,
+  // getField, hasSection; getUSPData) are queued until widget.json says what to answer,
+  // then answered in order. ping, addEventListener and removeEventListener answer at once
+  // (GPP CMP API 1.1: cmpStatus "stub" until loaded). Hidden frames named __gppLocator
+  // and __uspapiLocator let scripts in iframes find this window and ask by postMessage
+  // ({__gppCall} / {__uspapiCall}, answered with {__gppReturn} / {__uspapiReturn}, a string
+  // for a string). The strings and the parsed section come from the server; when the
+  // browser gives GPC to scripts only (navigator.globalPrivacyControl, no Sec-GPC header)
+  // the server's "gpc" variant is used, so the signal shows in them. If the site publishes
+  // no IAB signals (iab: null), the stubs are removed and queued calls get success=false.
+  const cmp = (() => {
+    const api = { configure: () => {}, fail: () => {}, changing: () => {} };
+    if (options.page === "settings") return api; // the standalone pages carry no ad tech
+    const LOCATORS = ["__gppLocator", "__uspapiLocator"];
+    let status = "stub"; // stub | loaded | error
+    let signal = "not ready";
+    let display = "hidden";
+    let data = null; // the widget.json "iab" object in force
+    let queue = []; // [command, callback, parameter] for __gpp, [callback] for __uspapi
+    let uspQueue = [];
+    const listeners = new Map();
+    let nextListener = 1;
+
+    const copy = (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
+
+    function ping() {
+      return {
+        gppVersion: "1.1",
+        cmpStatus: status,
+        cmpDisplayStatus: display,
+        signalStatus: signal,
+        supportedAPIs: ["7:usnat"],
+        cmpId: 1, // a CMP not registered with the IAB
+        sectionList: data ? copy(data.sectionList) : [],
+        applicableSections: data ? copy(data.applicableSections) : [-1],
+        gppString: data ? data.gpp : "",
+        parsedSections: data ? copy(data.parsedSections) : {},
+      };
+    }
+
+    // A listener or a queued callback that throws must not stop the others (or the widget).
+    function safely(callback, value, success) {
+      try {
+        callback(value, success);
+      } catch (error) {
+        if (window.console) console.warn("gpc_middleware widget: a CMP API callback failed:", error);
+      }
+    }
+
+    function fire(eventName, value) {
+      listeners.forEach((callback, id) => {
+        safely(callback, { eventName: eventName, listenerId: id, data: value, pingData: ping() }, true);
+      });
+    }
+
+    function answer(command, callback, parameter) {
+      const sections = data ? data.parsedSections : {};
+      if (command === "hasSection") {
+        callback(Object.prototype.hasOwnProperty.call(sections, parameter), true);
+      } else if (command === "getSection") {
+        callback(Object.prototype.hasOwnProperty.call(sections, parameter) ? copy(sections[parameter]) : null, true);
+      } else if (command === "getField") {
+        const dot = typeof parameter === "string" ? parameter.indexOf(".") : -1;
+        const fields = dot > 0 ? sections[parameter.slice(0, dot)] : null;
+        const name = dot > 0 ? parameter.slice(dot + 1) : "";
+        callback(fields && Object.prototype.hasOwnProperty.call(fields, name) ? copy(fields[name]) : null, true);
+      } else {
+        callback(null, false); // no other command is supported
+      }
+    }
+
+    function gpp(command, callback, parameter) {
+      if (typeof command !== "string" || typeof callback !== "function") return;
+      if (command === "ping") {
+        callback(ping(), true);
+      } else if (command === "addEventListener") {
+        const id = nextListener++;
+        listeners.set(id, callback);
+        callback({ eventName: "listenerRegistered", listenerId: id, data: true, pingData: ping() }, true);
+      } else if (command === "removeEventListener") {
+        callback(listeners.delete(parameter), true); // false for an unknown listener id
+      } else if (status === "stub") {
+        queue.push([command, callback, parameter]);
+      } else if (status === "error") {
+        callback(null, false);
+      } else {
+        answer(command, callback, parameter);
+      }
+    }
+
+    function uspapi(command, version, callback) {
+      if (typeof callback !== "function") return;
+      if (command !== "getUSPData") callback(null, false);
+      else if (status === "stub") uspQueue.push(callback);
+      else if (status === "error" || !data) callback(null, false);
+      else callback({ version: 1, uspString: data.usprivacy }, true);
+    }
+
+    function onMessage(event) {
+      const text = typeof event.data === "string";
+      let message = event.data;
+      if (text) {
+        try {
+          message = JSON.parse(message);
+        } catch (error) {
+          return;
+        }
+      }
+      if (!message || typeof message !== "object" || !event.source) return;
+      const reply = (key, call) => (returnValue, success) => {
+        const out = {};
+        out[key] = { returnValue: returnValue, success: success, callId: call.callId };
+        event.source.postMessage(text ? JSON.stringify(out) : out, "*");
+      };
+      const call = message.__gppCall || message.__uspapiCall;
+      if (!call || typeof call !== "object") return;
+      if (message.__gppCall) {
+        window.__gpp(call.command, reply("__gppReturn", call), call.parameter, call.version);
+      } else {
+        window.__uspapi(call.command, call.version, reply("__uspapiReturn", call));
+      }
+    }
+
+    function addLocators() {
+      for (const name of LOCATORS) {
+        if (window.frames[name]) continue;
+        const frame = document.createElement("iframe");
+        frame.name = name;
+        frame.title = name;
+        frame.hidden = true;
+        frame.tabIndex = -1;
+        frame.setAttribute("aria-hidden", "true");
+        frame.setAttribute("data-gpc-locator", "");
+        frame.style.display = "none";
+        document.body.appendChild(frame);
+      }
+    }
+
+    function displayNow() {
+      return document.querySelector(".gpc-root.gpc-banner, .gpc-root.gpc-overlay") ? "visible" : "hidden";
+    }
+
+    function watchDisplay() {
+      const check = () => {
+        const now = displayNow();
+        if (now !== display && status === "loaded") {
+          display = now;
+          fire("cmpDisplayStatus", now);
+        }
+      };
+      const watched = { childList: true, subtree: true };
+      if (window.MutationObserver) new MutationObserver(check).observe(document.body, watched);
+    }
+
+    function flush() {
+      const pending = queue;
+      const pendingUsp = uspQueue;
+      queue = [];
+      uspQueue = [];
+      for (const call of pending) gpp(call[0], (value, success) => safely(call[1], value, success), call[2]);
+      for (const callback of pendingUsp) uspapi("getUSPData", 1, (value, success) => safely(callback, value, success));
+    }
+
+    function uninstall() {
+      if (window.__gpp === gpp) delete window.__gpp;
+      if (window.__uspapi === uspapi) delete window.__uspapi;
+      window.removeEventListener("message", onMessage);
+      for (const frame of Array.prototype.slice.call(document.querySelectorAll("iframe[data-gpc-locator]"))) {
+        frame.parentNode.removeChild(frame);
+      }
+      status = "error";
+      flush();
+    }
+
+    // Another CMP on the page keeps its own APIs.
+    if (typeof window.__gpp === "function" || typeof window.__uspapi === "function") return api;
+    window.__gpp = gpp;
+    window.__uspapi = uspapi;
+    window.addEventListener("message", onMessage);
+    if (document.body) addLocators();
+    else document.addEventListener("DOMContentLoaded", addLocators);
+
+    api.configure = (iab) => {
+      if (!iab || typeof iab !== "object" || typeof iab.gpp !== "string") {
+        uninstall();
+        return;
+      }
+      const first = status === "stub";
+      data = browserGpc && iab.gpc ? iab.gpc : iab;
+      status = "loaded";
+      if (first) {
+        display = displayNow(); // later changes are events (watchDisplay)
+        fire("cmpStatus", "loaded");
+        watchDisplay();
+      } else {
+        for (const name of Object.keys(data.parsedSections)) fire("sectionChange", name);
+      }
+      signal = "ready";
+      fire("signalStatus", "ready");
+      flush();
+    };
+    api.fail = () => {
+      if (status !== "stub") return;
+      status = "error";
+      fire("cmpStatus", "error");
+      flush();
+    };
+    api.changing = () => {
+      // After a choice the strings change: not ready until widget.json says how.
+      if (status !== "loaded") return false;
+      signal = "not ready";
+      fire("signalStatus", "not ready");
+      return true;
+    };
+    return api;
+  })();
+
+  // Google Consent Mode v2: the server inserts 'default' values (all denied in neutralize
+  // mode, where the page is the same for everyone); the visitor's state is sent as an
+  // 'update' once known and after each choice. gtag() pushes its arguments object, which
+  // is what the tag reads from dataLayer; the page's own gtag is used when there is one.
+  function consentModeUpdate() {
+    if (!config || config.google_consent_mode !== true || !state) return;
+    const value = (category) => (allowed(category) ? "granted" : "denied");
+    window.dataLayer = window.dataLayer || [];
+    const gtag = typeof window.gtag === "function" ? window.gtag : function () { window.dataLayer.push(arguments); };
+    gtag("consent", "update", {
+      ad_storage: value("targeting"),
+      ad_user_data: value("targeting"),
+      ad_personalization: value("targeting"),
+      analytics_storage: value("analytics"),
+      functionality_storage: value("preference"),
+      personalization_storage: value("preference"),
+      security_storage: "granted",
+    });
+  }
+
+  document.addEventListener("consent:change", () => {
+    consentModeUpdate();
+    if (!cmp.changing()) return;
+    const lang = document.documentElement.getAttribute("lang") || "";
+    request("GET", endpoint + "/widget.json?lang=" + encodeURIComponent(lang))
+      .then((loaded) => cmp.configure(loaded && loaded.iab))
+      .catch((error) => { if (window.console) console.warn("gpc_middleware widget:", error); });
+  });
+  // ==== end of the IAB and Consent Mode block ============================================
+
   let config = null; // the widget.json body
   let state = null; // the consent endpoint's latest answer
   let banner = null;
@@ -695,45 +946,6 @@
     });
   }
 
-  // IAB CMP APIs, so that tools reading __uspapi (CCPA framework) and __gpp (Global
-  // Privacy Platform) see the opt-out the server recorded. The strings come from the server.
-  function installIabApis(iab) {
-    if (typeof iab.usprivacy === "string") {
-      window.__uspapi = function (command, version, callback) {
-        if (typeof callback !== "function") return;
-        if (command === "getUSPData") callback({ version: 1, uspString: iab.usprivacy }, true);
-        else callback(null, false);
-      };
-    }
-    if (typeof iab.gpp === "string") {
-      const ping = function () {
-        return {
-          gppVersion: "1.1",
-          cmpStatus: "loaded",
-          cmpDisplayStatus: "hidden",
-          signalStatus: "ready",
-          supportedAPIs: ["7:usnat"],
-          cmpId: 0,
-          sectionList: [7],
-          applicableSections: [7],
-          gppString: iab.gpp,
-          parsedSections: {},
-        };
-      };
-      let listeners = 0;
-      window.__gpp = function (command, callback, parameter) {
-        if (typeof callback !== "function") return;
-        if (command === "ping") callback(ping(), true);
-        else if (command === "addEventListener") {
-          listeners += 1;
-          callback({ eventName: "listenerRegistered", listenerId: listeners, data: true, pingData: ping() }, true);
-        } else if (command === "removeEventListener") callback(true, true);
-        else if (command === "hasSection") callback(parameter === "usnat" || parameter === 7, true);
-        else callback(null, false);
-      };
-    }
-  }
-
   async function start() {
     if (options.page === "settings") {
       enhanceSettingsPage();
@@ -754,8 +966,10 @@
       }
       config = loaded;
       state = loaded.state;
-      if (loaded.iab) installIabApis(loaded.iab);
+      cmp.configure(loaded.iab);
+      consentModeUpdate(); // before activate(): tags the server made inert start updated
     } catch (error) {
+      cmp.fail();
       if (window.console) console.warn("gpc_middleware widget:", error);
       return;
     }
