@@ -50,6 +50,9 @@ ELEMENTS = [
          b"<p>x</p>", id="meta-refresh"),
     case(b"<meta http-equiv=refresh content=\"1;URL='https://" + FB + b"'\">", FB,
          id="meta-refresh-quoted"),
+    # speculation rules: the browser prefetches the URLs they list
+    case(b'<script type="speculationrules">{"prefetch": [{"source": "list", "urls": ["https://'
+         + GTM + b'"]}]}</script><p>x</p>', GTM, b"<p>x</p>", id="speculation-rules"),
     # handlers that run as the page loads, without a click
     case(b'<details open ontoggle="navigator.sendBeacon(\'https://' + FB + b'\')"><summary>s'
          b"</summary></details>", FB, b"<details open>", id="details-ontoggle"),
@@ -258,6 +261,7 @@ def test_an_allowing_visitor_gets_the_page_unchanged(
 
 
 FIRST_PARTY = [
+    b'<script type=speculationrules>{"prerender": [{"source": "list", "urls": ["/next"]}]}</script>',
     b'<meta http-equiv=refresh content="30"><meta http-equiv=refresh content="0; url=/next">',
     b'<details open ontoggle="track()"><summary>s</summary></details><svg onload="draw()"></svg>',
     b'<link rel=stylesheet href="/app.css"><link rel=canonical href="https://www.facebook.com/x">',

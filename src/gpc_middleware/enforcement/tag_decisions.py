@@ -138,6 +138,8 @@ class TagDecider:
             return Decision(CLASSIFY)
         is_script = name == "script"
         if is_script and (tag.value("type") or "").strip(HTML_WS).lower() not in JS_TYPES:
+            if _speculation_rules(tag):
+                return Decision(CLASSIFY)  # its URLs are prefetched: read like a style sheet
             return KEEP_DECISION  # JSON-LD, templates, inert text/plain: not JavaScript
         # 2. what the element exists to fetch
         found = self._fetches.element(tag)
@@ -189,7 +191,7 @@ class TagDecider:
 
     def _classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         decision: Decision = verdict  # type: ignore[assignment]  # only ours come back
-        if tag.name == "style" and not decision.marked:
+        if (tag.name == "style" or _speculation_rules(tag)) and not decision.marked:
             return self._style_decision(tag, text)
         if decision.marked:
             # decided by its marker; the text may add a signature's categories
@@ -400,3 +402,7 @@ def _runs_own_consent_default(tag: StartTag, text: bytes, decision: Decision) ->
         and (decision.action == KEEP or decision.activate)
         and sets_consent_default(text)
     )
+
+
+def _speculation_rules(tag: StartTag) -> bool:
+    return (tag.value("type") or "").strip(HTML_WS).lower() == "speculationrules"
