@@ -30,6 +30,7 @@ from gpc_middleware.records.csp_hosts_sqlite import BufferedHostReports, SqliteH
 
 from .apps import flask_app, starlette_app
 from .conftest import SECRET, ASGIClient, Client, WSGIClient
+from .records_support import POSTGRES_URL, requires_postgres
 
 CATALOG = TrackerCatalog.default()
 ESSENTIAL = frozenset({"essential"})
@@ -457,7 +458,9 @@ def test_hosts_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_hosts_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["hosts", "--db", "postgresql://x/y"]) == 2
+    assert main(["hosts", "--db", "consents.db"]) == 2  # not a URL
+    assert main(["hosts", "--db", "postgresql://gpc@127.0.0.1:1/none"]) == 1  # no server there
+    assert "cannot read postgresql://gpc@127.0.0.1:1/none" in capsys.readouterr().err
     assert main(["hosts", "--db", f"sqlite:///{tmp_path}/empty.db"]) == 0
     assert "no reports yet" in capsys.readouterr().out
 
@@ -493,3 +496,57 @@ def test_reports_go_where_the_consent_log_is(tmp_path: Path) -> None:
     for policy in (other, sqlite):
         assert policy.recorder is not None
         policy.recorder.close()
+
+
+# ---------------------------------------------------------------- a SQLAlchemy consent log
+
+
+def counted_through_the_endpoint(url: str, kind: str) -> list[tuple[str, str, str, int]]:
+    """Three reports sent to a middleware whose consent log is ``url``, as the log's table has them."""
+    policy = ConsentPolicy(secret_key=SECRET, csp="report-only", consent_log=url)
+    client: Client = (
+        ASGIClient(starlette_app(policy)) if kind == "asgi" else WSGIClient(flask_app(policy))
+    )
+    for _ in range(3):
+        assert report(client, json.dumps(LEGACY).encode(), "application/csp-report").status == 204
+    store = policy.csp_reports
+    assert isinstance(store, BufferedHostReports)
+    store.close()  # written to the database
+    assert policy.recorder is not None
+    policy.recorder.close()
+    from gpc_middleware.records.csp_hosts_sqlite import read_host_reports
+
+    return [(r.host, r.directive, r.page, r.reports) for r in read_host_reports(url)]
+
+
+@pytest.mark.parametrize("kind", ["asgi", "wsgi"])
+def test_a_sqlalchemy_logs_database_gets_the_counts(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+pysqlite:///{tmp_path}/consents.db"  # through SQLAlchemy, not sqlite3
+    assert counted_through_the_endpoint(url, kind) == [
+        ("cdn.unknown-widgets.example", "script-src-elem", "/shop/cart", 3)
+    ]
+    assert main(["hosts", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["third_party_hosts"] == {
+        "cdn.unknown-widgets.example": "targeting"
+    }
+
+
+@requires_postgres
+def test_a_postgresql_logs_database_gets_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import create_engine, text
+
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS gpc_csp_hosts"))
+    engine.dispose()
+    assert counted_through_the_endpoint(POSTGRES_URL, "asgi") == [
+        ("cdn.unknown-widgets.example", "script-src-elem", "/shop/cart", 3)
+    ]
+    assert counted_through_the_endpoint(POSTGRES_URL, "wsgi") == [
+        ("cdn.unknown-widgets.example", "script-src-elem", "/shop/cart", 6)
+    ]
+    assert main(["hosts", "--db", POSTGRES_URL]) == 0
+    assert "cdn.unknown-widgets.example" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """``gpc-middleware hosts``: the third-party hosts visitors' browsers tried to load.
 
-Reads the counts the CSP wall's report endpoint keeps in the consent log's SQLite file
-(``csp="report-only"`` or ``"enforce"`` with ``consent_log="sqlite:///..."``), classifies
+Reads the counts the CSP wall's report endpoint keeps in the consent log's database
+(``csp="report-only"`` or ``"enforce"`` with ``consent_log="sqlite:///..."`` or a
+SQLAlchemy URL such as ``postgresql://...``), classifies
 each host by the tracker catalog, and prints the unknown hosts first (they are what
 ``enforce`` blocks until the site declares them), then the known ones, and a suggested
 ``third_party_hosts`` block. ``--json`` prints the same as one JSON object.
@@ -42,7 +43,10 @@ def register(subparsers: SubParsers) -> None:
         ),
     )
     parser.add_argument(
-        "--db", required=True, metavar="URL", help="the consent log: sqlite:///consents.db"
+        "--db",
+        required=True,
+        metavar="URL",
+        help="the consent log's database: sqlite:///consents.db, postgresql://...",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=_hosts)
@@ -107,7 +111,15 @@ def _hosts(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"gpc-middleware hosts: {exc}", file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:
+    except ImportError as exc:  # SQLAlchemy or the database driver is not installed
+        print(f"gpc-middleware hosts: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:
+        print(f"gpc-middleware hosts: cannot read {args.db}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a SQLAlchemy error (the database is down, no such table, ...)
+        if type(exc).__module__.split(".")[0] != "sqlalchemy":
+            raise
         print(f"gpc-middleware hosts: cannot read {args.db}: {exc}", file=sys.stderr)
         return 1
     summaries = summarise(rows, TrackerCatalog.default())

@@ -1,6 +1,8 @@
-"""The SQLite side of the CSP wall's counts: the table ``gpc_csp_hosts`` in the consent log's file.
+"""The database side of the CSP wall's counts: the table ``gpc_csp_hosts`` in the consent log's database.
 
-See :mod:`.csp_hosts` for what is counted. Imported only when a SQLite consent log is
+See :mod:`.csp_hosts` for what is counted. The SQLite table is here (the standard
+library's driver); a SQLAlchemy consent log's database (PostgreSQL, ...) gets the same
+table through :mod:`.csp_hosts_sqlalchemy`. Imported only when a consent log is
 configured, or by ``gpc-middleware hosts``.
 """
 
@@ -9,10 +11,11 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from .log import ConsentLog
@@ -111,11 +114,28 @@ class SqliteHostReports:
             connection.close()
         return _ranked(HostReportRow(*row) for row in found)
 
+    def close(self) -> None:
+        """Nothing to release: each write opens and closes its own connection."""
+
+
+class CountTable(Protocol):
+    """A database table of counts (:class:`SqliteHostReports`, or the SQLAlchemy one)."""
+
+    path: str
+
+    def write(self, rows: Sequence[HostReportRow]) -> None: ...
+
+    def rows(self) -> list[HostReportRow]: ...
+
+    def close(self) -> None:
+        """Release what the table holds (a connection pool), after the last write."""
+        ...
+
 
 class BufferedHostReports:
-    """Counts in memory, written to a :class:`SqliteHostReports` by a daemon thread."""
+    """Counts in memory, written to a :class:`CountTable` by a daemon thread."""
 
-    def __init__(self, table: SqliteHostReports, *, interval: float = FLUSH_INTERVAL) -> None:
+    def __init__(self, table: CountTable, *, interval: float = FLUSH_INTERVAL) -> None:
         self.table = table
         self._interval = interval
         self._pending = _Counts(MAX_KEYS)
@@ -140,7 +160,7 @@ class BufferedHostReports:
             self._wake.clear()
             try:
                 self.flush()
-            except sqlite3.Error:
+            except Exception:  # a database error of any driver: logged, tried again later
                 logger.exception("could not write CSP violation counts to %s", self.table.path)
 
     def flush(self) -> None:
@@ -157,17 +177,20 @@ class BufferedHostReports:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self.table.close()
         self._finalizer.detach()
 
 
-def _flush(table: SqliteHostReports, pending: _Counts, lock: threading.Lock) -> None:
+def _flush(table: CountTable, pending: _Counts, lock: threading.Lock) -> None:
     with lock:
         rows = pending.rows()
         pending.by_key.clear()
     try:
         table.write(rows)
-    except sqlite3.Error:
+    except Exception:
         with lock:  # put them back, so that the next flush tries again
             for row in rows:
                 load = BlockedLoad(row.host, row.directive, row.page)
@@ -175,29 +198,53 @@ def _flush(table: SqliteHostReports, pending: _Counts, lock: threading.Lock) -> 
         raise
 
 
-def _flush_at_exit(table: SqliteHostReports, pending: _Counts, lock: threading.Lock) -> None:
+def _flush_at_exit(table: CountTable, pending: _Counts, lock: threading.Lock) -> None:
     try:
         _flush(table, pending, lock)
-    except sqlite3.Error:
+    except Exception:
         logger.exception("could not write CSP violation counts to %s", table.path)
 
 
 def open_host_reports(consent_log: str | ConsentLog) -> HostReportStore:
-    """The store for a configured ``consent_log``: its SQLite file if it has one, else memory."""
+    """The store for a configured ``consent_log``: a table in its database (SQLite, or any
+    SQLAlchemy URL), else memory (a consent log object of your own)."""
     from .log import _sqlite_path
     from .sqlite_log import SqliteConsentLog
 
-    if isinstance(consent_log, str) and consent_log.split("://", 1)[0].lower() == "sqlite":
-        return BufferedHostReports(SqliteHostReports(_sqlite_path(consent_log)))
+    if isinstance(consent_log, str):
+        if consent_log.split("://", 1)[0].lower() == "sqlite":
+            return BufferedHostReports(SqliteHostReports(_sqlite_path(consent_log)))
+        return BufferedHostReports(_sqlalchemy_table(consent_log))
     if isinstance(consent_log, SqliteConsentLog):
         return BufferedHostReports(SqliteHostReports(consent_log.path))
+    sqlalchemy_log = sys.modules.get(f"{__package__}.sqlalchemy_log")  # loaded if one exists
+    if sqlalchemy_log is not None and isinstance(consent_log, sqlalchemy_log.SQLAlchemyConsentLog):
+        from .csp_hosts_sqlalchemy import SQLAlchemyHostReports
+
+        return BufferedHostReports(SQLAlchemyHostReports(consent_log.engine))
     return MemoryHostReports()
 
 
 def read_host_reports(url: str) -> list[HostReportRow]:
-    """The counted loads in the SQLite consent log ``url`` names (``gpc-middleware hosts``)."""
+    """The counted loads in the consent log database ``url`` names (``gpc-middleware hosts``)."""
     from .log import _sqlite_path
 
-    if not isinstance(url, str) or url.split("://", 1)[0].lower() != "sqlite":
-        raise ValueError("violation reports are kept in a sqlite:/// consent log only")
-    return SqliteHostReports(_sqlite_path(url)).rows()
+    if not isinstance(url, str) or "://" not in url:
+        raise ValueError("give the consent log's database URL (sqlite:///..., postgresql://...)")
+    table = (
+        SqliteHostReports(_sqlite_path(url))
+        if url.split("://", 1)[0].lower() == "sqlite"
+        else _sqlalchemy_table(url)
+    )
+    try:
+        return table.rows()
+    finally:
+        table.close()
+
+
+def _sqlalchemy_table(url: str) -> CountTable:
+    """The table in the database of a SQLAlchemy URL (its engine made as the consent log's is)."""
+    from .csp_hosts_sqlalchemy import SQLAlchemyHostReports
+    from .sqlalchemy_log import SQLAlchemyConsentLog
+
+    return SQLAlchemyHostReports(SQLAlchemyConsentLog(url).engine, owned=True)
