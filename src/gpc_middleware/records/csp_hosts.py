@@ -40,6 +40,10 @@ logger = logging.getLogger("gpc_middleware")
 
 #: Distinct (host, directive, page) triples kept in memory.
 MAX_KEYS: Final = 1000
+#: The table of the counts in a consent log's database (SQLite or SQLAlchemy).
+TABLE_NAME: Final = "gpc_csp_hosts"
+#: Rows the table holds at most; counts of new triples past it are dropped.
+MAX_ROWS: Final = 10_000
 
 
 class BlockedLoad(NamedTuple):

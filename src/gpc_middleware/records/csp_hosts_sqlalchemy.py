@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 
-from .csp_hosts import HostReportRow, _ranked
-from .csp_hosts_sqlite import MAX_ROWS, TABLE_NAME
+from .csp_hosts import MAX_ROWS, TABLE_NAME, HostReportRow, _ranked
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

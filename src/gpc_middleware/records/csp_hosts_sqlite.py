@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 from .csp_hosts import (
     MAX_KEYS,
+    MAX_ROWS,
+    TABLE_NAME,
     BlockedLoad,
     HostReportRow,
     HostReportStore,
@@ -35,9 +37,6 @@ __all__ = ["BufferedHostReports", "SqliteHostReports", "open_host_reports", "rea
 
 logger = logging.getLogger("gpc_middleware")
 
-TABLE_NAME: Final = "gpc_csp_hosts"
-#: Rows the table holds at most; counts of new triples past it are dropped.
-MAX_ROWS: Final = 10_000
 #: Seconds between two writes of the buffered counts.
 FLUSH_INTERVAL: Final = 5.0
 _SCHEMA: Final = f"""
