@@ -15,18 +15,16 @@ injects does not) and ``all``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import socket
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any, Final
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from conftest import CHROMIUM_ARGS, find_chromium
@@ -34,6 +32,7 @@ from csp_corpus import CASES, GTM_CONTAINER, TRACK_CSS, DynamicCase
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
 from gpc_middleware.__main__ import main as cli_main
+from gpc_middleware.conformance.loopback import serve_on_loopback
 from gpc_middleware.core.consent_cookie import ConsentState, new_consent_id
 from gpc_middleware.enforcement.catalog import TrackerCatalog
 
@@ -156,21 +155,6 @@ def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
     return [body]
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Servers:
     """uvicorn and wsgiref on loopback; ``/bare/`` is the app itself, ``/<variant>/`` a middleware."""
 
@@ -178,7 +162,6 @@ class Servers:
         self.log_url = f"sqlite:///{directory / 'consents.db'}"
         self.asgi_policies = {v: make_policy(v, self.log_url) for v in VARIANTS}
         self.wsgi_policies = {v: make_policy(v, self.log_url) for v in VARIANTS}
-        self._stops: list[Callable[[], None]] = []
         asgi_routes: dict[str, Any] = {"bare": asgi_app, "asset": asgi_app}
         for variant, policy in self.asgi_policies.items():
             asgi_routes[variant] = GPCMiddleware(asgi_app, policy=policy)
@@ -194,54 +177,16 @@ class Servers:
             first = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
             return wsgi_routes.get(first, wsgi_app)(environ, start_response)  # type: ignore[no-any-return]
 
-        self.asgi = self._start_asgi(asgi_dispatch)
-        self.wsgi = self._start_wsgi(wsgi_dispatch)
-
-    def _start_asgi(self, app: Any) -> str:
-        import uvicorn
-
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", ws="none", log_level="error"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(10)
-
-        self._stops.append(stop)
-        return f"http://127.0.0.1:{port}"
-
-    def _start_wsgi(self, app: Any) -> str:
-        port = free_port()
-        server = make_server(
-            "127.0.0.1", port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
-
-        self._stops.append(stop)
-        return f"http://127.0.0.1:{port}"
+        # the package's own loopback servers: uvicorn for ASGI, threaded wsgiref for WSGI
+        self._servers = contextlib.ExitStack()
+        self.asgi = self._servers.enter_context(serve_on_loopback(asgi_dispatch))
+        self.wsgi = self._servers.enter_context(serve_on_loopback(wsgi_dispatch))
 
     def base(self, adapter: str) -> str:
         return self.asgi if adapter == "asgi" else self.wsgi
 
     def close(self) -> None:
-        for stop in reversed(self._stops):
-            stop()
+        self._servers.close()
         for policy in [*self.asgi_policies.values(), *self.wsgi_policies.values()]:
             if policy.csp_reports is not None:
                 policy.csp_reports.close()

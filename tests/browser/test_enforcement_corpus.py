@@ -45,7 +45,6 @@ import concurrent.futures
 import contextlib
 import http.client
 import shutil
-import socket
 import sys
 import tempfile
 import threading
@@ -54,16 +53,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from conftest import CHROMIUM_ARGS, find_chromium
 from enforcement_corpus import CASES, KLASSES, SPLIT_ONLY, Case, Consent, by_id
 
 from gpc_middleware import ConsentPolicy, GPCMiddleware, GPCWSGIMiddleware
+from gpc_middleware.conformance.loopback import serve_on_loopback
 from gpc_middleware.enforcement.catalog import TrackerCatalog
 from gpc_middleware.enforcement.rewriter import TagStripper
 
@@ -288,22 +286,7 @@ def make_wsgi_dispatcher(app: Callable[..., Iterable[bytes]]) -> Callable[..., I
     return dispatcher
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 # ---------------------------------------------------------------- both servers
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class CorpusServers:
@@ -313,52 +296,18 @@ class CorpusServers:
         self.files = Path(tempfile.mkdtemp(prefix="gpc-corpus-"))
         for case in CASES:
             (self.files / f"{case.id}.html").write_bytes(case.body)
-        self._stops: list[Callable[[], None]] = []
+        # the package's own loopback servers: uvicorn for ASGI, threaded wsgiref for WSGI
+        self._servers = contextlib.ExitStack()
         try:
-            self.asgi = self._start_asgi(ASGIDispatcher(CaseASGIApp(self.files)))
-            self.wsgi = self._start_wsgi(make_wsgi_dispatcher(make_case_wsgi_app(self.files)))
+            self.asgi = self._servers.enter_context(
+                serve_on_loopback(ASGIDispatcher(CaseASGIApp(self.files)))
+            )
+            self.wsgi = self._servers.enter_context(
+                serve_on_loopback(make_wsgi_dispatcher(make_case_wsgi_app(self.files)))
+            )
         except BaseException:
             self.close()
             raise
-
-    def _start_asgi(self, app: ASGIDispatcher) -> str:
-        import uvicorn
-
-        port = free_port()
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, lifespan="off", ws="none", log_level="error"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="corpus-uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-
-        def stop() -> None:
-            server.should_exit = True
-            thread.join(10)
-
-        self._stops.append(stop)
-        return f"http://127.0.0.1:{port}"
-
-    def _start_wsgi(self, app: Callable[..., Iterable[bytes]]) -> str:
-        port = free_port()
-        server = make_server(
-            "127.0.0.1", port, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, name="corpus-wsgiref", daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(10)
-
-        self._stops.append(stop)
-        return f"http://127.0.0.1:{port}"
 
     def base(self, where: Where, case: Case) -> str:
         if where == "asgi" or (where == "bare" and "asgi" in case.adapters):
@@ -369,8 +318,7 @@ class CorpusServers:
         return f"/{'bare' if where == 'bare' else case.consent}/{case.id}"
 
     def close(self) -> None:
-        for stop in reversed(self._stops):
-            stop()
+        self._servers.close()
         shutil.rmtree(self.files, ignore_errors=True)
 
 
