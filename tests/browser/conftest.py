@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from gpc_middleware.enforcement.tokenizer import accel
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -68,3 +70,9 @@ def artifacts() -> Path:
     """Directory for screenshots (``test-artifacts/``, ignored by git)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def scanning_core() -> str:
+    """In the browser the default core runs (the suite outside runs both)."""
+    return accel.active_core()

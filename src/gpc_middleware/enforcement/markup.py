@@ -224,22 +224,32 @@ class StartTag:
     demand.
     """
 
-    __slots__ = ("_spans", "attrs", "name", "raw")
+    __slots__ = ("_attr_span", "_attrs", "_spans", "name", "raw")
 
     def __init__(self, raw: bytes, name: str, attr_start: int, attr_end: int) -> None:
         self.raw = raw
         self.name = name
-        attrs: dict[str, str] = {}
-        if attr_end > attr_start:
-            for key, value in ATTR_RE.findall(raw, attr_start, attr_end):
-                k = key.decode("latin-1").lower()
-                if k in attrs:
-                    continue  # duplicate attribute: the first one wins (WHATWG)
-                if value[:1] in (b'"', b"'"):
-                    value = value[1:-1]
-                attrs[k] = value.decode("latin-1")
-        self.attrs = attrs
+        self._attr_span = (attr_start, attr_end)
+        self._attrs: dict[str, str] | None = None  # parsed when first read
         self._spans: dict[str, tuple[int, int, int, int, int]] | None = None
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        """Lower-case attribute names to values (first wins), parsed on first use."""
+        attrs = self._attrs
+        if attrs is None:
+            attrs = {}
+            attr_start, attr_end = self._attr_span
+            if attr_end > attr_start:
+                for key, value in ATTR_RE.findall(self.raw, attr_start, attr_end):
+                    k = key.decode("latin-1").lower()
+                    if k in attrs:
+                        continue  # duplicate attribute: the first one wins (WHATWG)
+                    if value[:1] in (b'"', b"'"):
+                        value = value[1:-1]
+                    attrs[k] = value.decode("latin-1")
+            self._attrs = attrs
+        return attrs
 
     @classmethod
     def from_match(cls, m: re.Match[bytes]) -> StartTag:

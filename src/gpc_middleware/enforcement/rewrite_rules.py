@@ -142,6 +142,9 @@ class RewriteRules:
             {*BASE_CANDIDATES, *self.catalog.marker_tags},
             tokens,
             max_element_bytes=self.max_element_bytes,
+            decided_by={m.attribute for m in self.catalog.markers}
+            | set(checked)
+            | set(ELEMENT_CONSENT_ATTRIBUTES),
         )
         object.__setattr__(self, "patterns", patterns)
 

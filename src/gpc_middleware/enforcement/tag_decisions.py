@@ -51,7 +51,7 @@ from .tag_actions import (
     sets_consent_default,
     with_nonce_of,
 )
-from .tag_verdicts import KEEP_DECISION, Decision, Mode, RemovalEvent
+from .tag_verdicts import KEEP_DECISION, SCRIPT_TEXT_DECISION, Decision, Mode, RemovalEvent
 from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, WRAP, Tokenizer, Verdict
 from .tokenizer.handler import VERDICT_CACHE_LIMIT
 
@@ -103,7 +103,9 @@ class TagDecider:
         self.removed = 0
         self.activated = 0
         self.verdicts: dict[bytes, Verdict] = rules.memo_for(allowed, mode, "tags")
-        self._texts = cast(dict[bytes, Decision], rules.memo_for(allowed, mode, "texts"))
+        self.shapes: dict[bytes, Verdict] = rules.memo_for(allowed, mode, "shapes")
+        self.texts = cast(dict[bytes, Decision], rules.memo_for(allowed, mode, "texts"))
+        self.text_verdict: Decision = SCRIPT_TEXT_DECISION  # (the compiled core reads both)
         self._depth = depth  # how many documents deep (srcdoc, data: frames) this one is
         self._fetches = FetchChecker(self._catalog, allowed, self._rewrite_document)
 
@@ -150,7 +152,7 @@ class TagDecider:
             )
         # 3. inline script text
         if is_script and "src" not in attrs:
-            return Decision(CLASSIFY)
+            return SCRIPT_TEXT_DECISION
         # 4. markers
         marker = None if page else catalog.match_marker(name, attrs)
         if marker is not None:
@@ -206,7 +208,7 @@ class TagDecider:
             return with_script_text(
                 tag, decision, found.categories, found.vendors, self.allowed, self.mode
             )
-        cached = self._texts.get(text)
+        cached = self.texts.get(text)
         if cached is not None:
             return cached
         found = self._catalog.match_inline_script(text)
@@ -216,8 +218,8 @@ class TagDecider:
             decision = self._decision_for(
                 tag, found.categories, found.reason, found.vendors[0], is_google(found.vendors)
             )
-        if len(text) <= 8192 and len(self._texts) < VERDICT_CACHE_LIMIT:
-            self._texts[text] = decision
+        if len(text) <= 8192 and len(self.texts) < VERDICT_CACHE_LIMIT:
+            self.texts[text] = decision
         return decision
 
     def prefix(self, tag: StartTag, in_context: bool) -> bytes:

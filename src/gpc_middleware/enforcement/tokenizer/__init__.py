@@ -22,8 +22,9 @@ leaves inert, such as ``<template>``), or hold the text of an inline script or a
 The state is declared in :mod:`.state`, the loop in :mod:`.base`; the states are
 mixins, one module each: :mod:`.text` (text between candidates), :mod:`.raw_text` (raw
 text, comments, script data, over-long tags), :mod:`.elements` (acting on candidates),
-:mod:`.held` (elements held to their end, the memory bound) and :mod:`.foreign`
-(foreign content).
+:mod:`.held` (elements held to their end, the memory bound), :mod:`.foreign`
+(foreign content) and :mod:`.markers` (where the marker tokens are). The compiled core
+(:mod:`.accel`) runs the text state's common cases.
 
 * **Memory bound.** At most one unfinished construct is held back: a start tag being
   read, an inline script or style whose text decides its fate, or an element being
@@ -52,6 +53,7 @@ from .elements import ElementStates
 from .foreign import ForeignStates
 from .handler import CLASSIFY, KEEP, KEEP_VERDICT, REMOVE, REWRITE, WRAP, TagHandler, Verdict
 from .held import HeldStates
+from .markers import MarkerSearch
 from .patterns import ScanPatterns
 from .raw_text import RawTextStates
 from .text import TextStates
@@ -70,7 +72,7 @@ __all__ = [
 ]
 
 
-class Tokenizer(TextStates, RawTextStates, ElementStates, HeldStates, ForeignStates):
+class Tokenizer(TextStates, RawTextStates, ElementStates, HeldStates, ForeignStates, MarkerSearch):
     """The incremental tokenizer: one instance per document (see the module docstring)."""
 
     __slots__ = ()

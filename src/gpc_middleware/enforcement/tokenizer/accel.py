@@ -11,10 +11,18 @@ tests and benchmarks).
 from __future__ import annotations
 
 import os
+import sys
 from types import ModuleType
 from typing import Final, Literal
 
-__all__ = ["PURE_PYTHON_ENV", "Core", "active_core", "compiled_module", "core_description", "use_core"]
+__all__ = [
+    "PURE_PYTHON_ENV",
+    "Core",
+    "active_core",
+    "compiled_module",
+    "core_description",
+    "use_core",
+]
 
 PURE_PYTHON_ENV: Final = "GPC_MIDDLEWARE_PURE_PYTHON"
 Core = Literal["c", "python"]
@@ -22,10 +30,10 @@ Core = Literal["c", "python"]
 
 def _load() -> tuple[ModuleType | None, str]:
     try:
-        from . import _scan  # type: ignore[attr-defined]
+        from ._scan import Scanner  # type: ignore[import-not-found]  # noqa: F401
     except ImportError as exc:
         return None, f"the compiled core is not built ({exc})"
-    return _scan, ""
+    return sys.modules[f"{__package__}._scan"], ""
 
 
 _MODULE, _MISSING = _load()
@@ -36,6 +44,11 @@ _active: Core = "c" if _MODULE is not None and not _FORCED else "python"
 def compiled_module() -> ModuleType | None:
     """The compiled core's module while it is the active core, else None."""
     return _MODULE if _active == "c" else None
+
+
+def compiled_available() -> bool:
+    """Whether the compiled core is built (and so can be made active)."""
+    return _MODULE is not None
 
 
 def active_core() -> Core:

@@ -127,7 +127,12 @@ class TokenizerBase(TokenizerState):
         raise NotImplementedError
 
     def _start_tag(
-        self, p: int, tm: re.Match[bytes], name: str, tag: StartTag | None = None
+        self,
+        p: int,
+        tm: re.Match[bytes],
+        name: str,
+        tag: StartTag | None = None,
+        verdict: Verdict | None = None,
     ) -> None:
         raise NotImplementedError
 
@@ -135,6 +140,9 @@ class TokenizerBase(TokenizerState):
         raise NotImplementedError
 
     def _emit_start_tag(self, p: int, end: int, tag: StartTag, verdict: Verdict) -> None:
+        raise NotImplementedError
+
+    def _cut(self, cuts: list[tuple[int, int, int, int, int, Verdict]]) -> None:
         raise NotImplementedError
 
     def _insert_prefix(self, tag: StartTag) -> None:

@@ -68,9 +68,15 @@ class ElementStates(TokenizerBase):
     __slots__ = ()
 
     def _start_tag(
-        self, p: int, tm: re.Match[bytes], name: str, tag: StartTag | None = None
+        self,
+        p: int,
+        tm: re.Match[bytes],
+        name: str,
+        tag: StartTag | None = None,
+        verdict: Verdict | None = None,
     ) -> None:
-        """A complete start tag at buffer index ``p`` in text context: act on it."""
+        """A complete start tag at buffer index ``p`` in text context: act on it
+        (``verdict``: the compiled core found it by the tag's shape)."""
         end = tm.end()
         raw = tm.group()
         raw_text = name in RAW_TEXT or name == "iframe"
@@ -82,13 +88,24 @@ class ElementStates(TokenizerBase):
             else:
                 self._enter_raw(RAW_END_RES[name], end, len(name) + 2, AFTER_TEXT, EMIT, True)
             return
-        verdict = self._verdicts.get(raw)
+        if verdict is None:
+            verdict = self._verdicts.get(raw)
         if verdict is None:
             if tag is None:
                 tag = StartTag.from_match(tm)
             verdict = self.handler.decide(tag)
             if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
                 self._verdicts[raw] = verdict
+            shapes = self._shapes
+            if (
+                shapes is not None
+                and verdict.action in (KEEP, REMOVE)
+                and not verdict.watch
+                and len(shapes) < VERDICT_CACHE_LIMIT
+            ):
+                key = self._scanner.shape(raw)  # (shapes are the compiled core's)
+                if key is not None and key != raw:
+                    shapes[key] = verdict
         action = verdict.action
         if action == KEEP and not (self.handler.prefix_pending and verdict.watch):
             # the common case: nothing to change
@@ -154,6 +171,19 @@ class ElementStates(TokenizerBase):
             return
         self._emit_start_tag(p, end, tag, verdict)
         self._pos = end
+
+    def _cut(self, cuts: list[tuple[int, int, int, int, int, Verdict]]) -> None:
+        """Drop and report the elements the compiled core removed: ``(start, end, tag end,
+        name end, attributes end, verdict)`` each, buffer indices in text context."""
+        buf = self._buf
+        base = self._base
+        on_removed = self.handler.on_removed
+        for start, end, tag_end, name_end, attr_end, verdict in cuts:
+            self._emit(start)
+            self._done = end
+            name = buf[start + 1 : name_end].decode("latin-1").lower()
+            tag = StartTag(buf[start:tag_end], name, name_end - start, attr_end - start)
+            on_removed(tag, verdict, base + start, base + end, False)
 
     def _emit_start_tag(self, p: int, end: int, tag: StartTag, verdict: Verdict) -> None:
         """Output the start tag at ``p`` (already flushed up to ``p``), rewritten if so decided."""
@@ -230,6 +260,7 @@ class ElementStates(TokenizerBase):
     def _nested(self, body: int, scripting: bool) -> TokenizerBase:
         """A tokenizer for content from buffer index ``body`` on, in this one's context."""
         inner = type(self)(self.patterns, self.handler)
+        inner._scanner, inner._shapes = self._scanner, self._shapes  # this one's core
         inner._base = self._base + body
         inner._depth = self._depth
         inner._template = self._template

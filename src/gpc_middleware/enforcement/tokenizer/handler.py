@@ -9,6 +9,7 @@ exactly, calling back only for a tag whose verdict is not cached.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final, Protocol
 
 from ..markup import StartTag
@@ -50,6 +51,21 @@ class TagHandler(Protocol):
 
     #: Verdicts by the raw bytes of a start tag; the tokenizer reads and fills it.
     verdicts: dict[bytes, Verdict]
+    #: Verdicts that keep or remove a tag, by its shape (the compiled core's key: the tag
+    #: without its nonce and its URLs' queries); the compiled core reads and fills it.
+    shapes: dict[bytes, Verdict]
+
+    @property
+    def texts(self) -> Mapping[bytes, Verdict]:
+        """Final verdicts of inline scripts by their text (read by the compiled core)."""
+        ...
+
+    @property
+    def text_verdict(self) -> Verdict:
+        """The verdict of an inline script whose final verdict is ``texts[text]`` when
+        its text is there."""
+        ...
+
     #: True while :meth:`prefix` still has bytes to give.
     prefix_pending: bool
 
@@ -62,7 +78,9 @@ class TagHandler(Protocol):
         ...
 
     def wants_text(self, tag: StartTag, verdict: Verdict) -> bool:
-        """Whether to hold an inline script's text before acting on ``verdict``."""
+        """Whether to hold an inline script's text before acting on ``verdict``; for a
+        ``REMOVE`` verdict, only while :attr:`prefix_pending` and ``verdict.watch`` (the
+        compiled core drops a script so removed without asking)."""
         ...
 
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Verdict:

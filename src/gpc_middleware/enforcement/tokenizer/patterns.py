@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
 
-from ..markup import MIXED_CASE_NAME, RAW_TEXT
+from ..markup import MIXED_CASE_NAME, RAW_TEXT, VOID
+from .handler import KEEP_VERDICT
 
 #: Tags whose boundaries change how what follows is read (besides the candidates): raw
 #: text, <noscript> and <template> content, foreign content (<svg>, <math>).
 CONTEXT_TAGS = frozenset({*RAW_TEXT, "plaintext", "noscript", "template", "svg", "math"})
+#: Attributes that never decide a verdict (left out of a tag's shape, see ``decided_by``),
+#: and the URL attributes whose query and fragment do not (the catalog reads host and path).
+SHAPE_NOISE = ("nonce",)
+SHAPE_CUT = ("src", "href")
 
 
 class ScanPatterns:
@@ -22,6 +29,7 @@ class ScanPatterns:
     """
 
     __slots__ = (
+        "_scanners",
         "candidate_ctx_re",
         "candidate_re",
         "candidate_tags",
@@ -29,6 +37,8 @@ class ScanPatterns:
         "marker_maxlen",
         "marker_tokens",
         "max_element_bytes",
+        "shape_cut",
+        "shape_noise",
     )
 
     def __init__(
@@ -37,6 +47,7 @@ class ScanPatterns:
         marker_tokens: Iterable[bytes] = (),
         *,
         max_element_bytes: int = 256 * 1024,
+        decided_by: Iterable[str] = (),
     ) -> None:
         if max_element_bytes < 1024:
             raise ValueError("max_element_bytes must be at least 1024")
@@ -45,6 +56,10 @@ class ScanPatterns:
         self.interesting_tags = self.candidate_tags | CONTEXT_TAGS
         self.marker_tokens = tuple(sorted(set(marker_tokens)))
         self.marker_maxlen = max(map(len, self.marker_tokens), default=1)
+        deciding = {a.lower() for a in decided_by}
+        self.shape_noise = tuple(a for a in SHAPE_NOISE if a not in deciding)
+        self.shape_cut = tuple(a for a in SHAPE_CUT if a not in deciding)
+        self._scanners: dict[str, Any] = {}
         # A trie (``s(?:cript|ource|tyle)``), not a flat list: re tries alternatives one
         # by one at every "<", so the cost of a flat list grows with each name added.
         alternation = _trie(sorted(n.encode() for n in self.interesting_tags))
@@ -65,6 +80,34 @@ class ScanPatterns:
             + MIXED_CASE_NAME
             + b")"
         )
+
+    def scanner(self, module: ModuleType) -> Any:
+        """The compiled core's scanner for these patterns (made once per module)."""
+        scanner = self._scanners.get(module.__name__)
+        if scanner is None:
+            names = {}
+            for name in self.interesting_tags:
+                if name == "script":
+                    kind = module.SCRIPT
+                elif name == "plaintext":
+                    kind = module.PLAINTEXT
+                elif name in RAW_TEXT or name == "iframe":
+                    kind = module.RAW
+                elif name in CONTEXT_TAGS:
+                    kind = module.CONTEXT
+                else:
+                    kind = module.PLAIN
+                names[name.encode()] = kind
+            scanner = module.Scanner(
+                names=names,
+                void=tuple(sorted(name.encode() for name in VOID)),
+                markers=self.marker_tokens,
+                noise=tuple(a.encode() for a in self.shape_noise),
+                cut=tuple(a.encode() for a in self.shape_cut),
+                keep_verdict=KEEP_VERDICT,
+            )
+            self._scanners[module.__name__] = scanner
+        return scanner
 
 
 def _trie(names: list[bytes]) -> bytes:

@@ -9,9 +9,11 @@ tokenizer's own through ``_insert``.
 from __future__ import annotations
 
 import re
-from typing import Final, Protocol
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
 
 from ..markup import GT_RE, StartTag
+from .accel import compiled_module
 from .handler import TagHandler, Verdict
 from .patterns import ScanPatterns
 
@@ -108,8 +110,10 @@ class TokenizerState:
         "_raw_is_end_tag",
         "_raw_lookback",
         "_raw_re",
+        "_scanner",
         "_script_state",
         "_scripting",
+        "_shapes",
         "_sink",
         "_stack",
         "_state",
@@ -117,6 +121,8 @@ class TokenizerState:
         "_tag_state",
         "_template",
         "_text_end",
+        "_text_verdict",
+        "_texts",
         "_undecided",
         "_verdicts",
         "_view",
@@ -136,6 +142,15 @@ class TokenizerState:
         self._marker_until = 0  # absolute offset up to which tokens were collected
         self._marker_end = 0  # absolute end of the buffer when they were collected
         self._verdicts = handler.verdicts
+        # The compiled core's scanner (None: the pure-Python twin runs), and its cache of
+        # verdicts by tag shape (see ScanPatterns).
+        module = compiled_module()
+        self._scanner: Any = None if module is None else patterns.scanner(module)
+        self._shapes: dict[bytes, Verdict] | None = (
+            None if module is None else getattr(handler, "shapes", None)
+        )
+        self._texts: Mapping[bytes, Verdict] | None = getattr(handler, "texts", None)
+        self._text_verdict: Verdict | None = getattr(handler, "text_verdict", None)
 
         self._buf = b""
         self._base = 0  # absolute offset of _buf[0]

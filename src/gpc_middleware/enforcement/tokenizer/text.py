@@ -12,13 +12,10 @@ output as one slice: ordinary content is never looked at byte by byte in Python.
 (``<div data-x='<br><textarea>'>``): :meth:`TextStates._containing` tells markup from
 text, exactly, with a few ``rfind`` calls in the usual case and by tokenising the bytes
 in between otherwise. Marker tokens (``class="adsbygoogle"``) can sit on any element;
-their positions are collected once per feed with ``bytes.find`` and only there is the
-enclosing tag parsed.
+only where one is (:mod:`.markers`) is the enclosing tag parsed.
 """
 
 from __future__ import annotations
-
-from bisect import bisect_left
 
 from ..markup import (
     BOGUS_RE,
@@ -36,7 +33,7 @@ from ..markup import (
 )
 from .base import AFTER_TEXT, CHANGED, EMIT, WAIT, TokenizerBase
 from .foreign import CONTEXT_ONLY
-from .handler import KEEP
+from .handler import KEEP, Verdict
 
 
 class TextStates(TokenizerBase):
@@ -65,14 +62,30 @@ class TextStates(TokenizerBase):
         interesting = self._interesting
         has_markers = bool(self._marker_tokens)
         prefix_pending = self.handler.prefix_pending
-        m = search(buf, pos)
+        # The compiled core runs the common cases of this loop (outside noscript/template
+        # content) and stops where this code must act: at p, with the verdict it found by
+        # the tag's shape (or None).
+        scanner = None if in_ctx else self._scanner
+        shapes = self._shapes
+        texts = self._texts
+        text_verdict = self._text_verdict
+        breakout = self._breakout - self._base
+        shaped: Verdict | None = None
+        m = None if scanner is not None else search(buf, pos)
         # The next marker token at or after pos (n: none). Markers are rare: it is looked
         # up again only once pos has passed it, not for every candidate.
-        t = self._next_marker(pos, n) if has_markers else n
+        t = -1 if scanner is not None else self._next_marker(pos, n) if has_markers else n
         while True:
-            if m is not None and m.start() < pos:
-                m = search(buf, pos)
-            p = m.start() if m is not None else n
+            if scanner is not None:
+                pos, p, t, shaped, cuts = scanner.text(
+                    buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout
+                )
+                if cuts:
+                    self._cut(cuts)
+            else:
+                if m is not None and m.start() < pos:
+                    m = search(buf, pos)
+                p = m.start() if m is not None else n
             if t < p:
                 if t < pos:  # skipped over (inside a kept element): find the next one
                     t = self._next_marker(pos, n)
@@ -85,7 +98,7 @@ class TextStates(TokenizerBase):
                 pos = resume
                 t = self._next_marker(pos, n)
                 continue
-            if m is None:
+            if p >= n:
                 self._pos = n if final else self._text_tail(pos, n)
                 return False
             # Is this "<" really markup? It may sit in an attribute value of a tag the
@@ -129,7 +142,8 @@ class TextStates(TokenizerBase):
                 if in_ctx and not (self._noscript or self._template):
                     in_ctx = False
                     search = self.patterns.candidate_re.search
-                m = search(buf, pos)
+                    scanner = self._scanner
+                m = None if scanner is not None else search(buf, pos)
                 continue
             tm = START_TAG_RE.match(buf, p)
             if tm is None:
@@ -161,10 +175,11 @@ class TextStates(TokenizerBase):
                 if not in_ctx:
                     in_ctx = True
                     search = self.patterns.candidate_ctx_re.search
+                    scanner = None
                 pos = tm.end()
                 m = search(buf, pos)
                 continue
-            verdict = verdicts.get(tm.group())
+            verdict = verdicts.get(tm.group()) or shaped
             if (
                 verdict is not None
                 and verdict.action == KEEP
@@ -197,7 +212,7 @@ class TextStates(TokenizerBase):
                     return True
                 pos = end
                 continue
-            self._start_tag(p, tm, name)
+            self._start_tag(p, tm, name, None, verdict)
             return True
 
     def _containing(self, pos: int, x: int) -> int:
@@ -255,46 +270,6 @@ class TextStates(TokenizerBase):
                 return n  # "<" followed by a space, a digit...: text
             c = q
         return c if self._construct_end(c) == -1 else n
-
-    def _next_marker(self, pos: int, limit: int) -> int:
-        """Buffer index of the first marker token in ``[pos, limit)``, else ``limit``.
-
-        Token positions are collected once per feed (``bytes.find`` per token over the
-        new bytes) into a sorted list consumed from the front.
-        """
-        base = self._base
-        n = len(self._buf)
-        if self._marker_end != base + n:
-            self._collect_markers(n)
-        found = self._marker_positions
-        i = self._marker_i
-        while i < len(found) and found[i] < base + pos:
-            i += 1
-        self._marker_i = i
-        if i < len(found) and found[i] - base < limit:
-            return found[i] - base
-        return limit
-
-    def _collect_markers(self, n: int) -> None:
-        base = self._base
-        buf = self._buf
-        start = max(0, self._marker_until - base)
-        new: list[int] = []
-        for token in self._marker_tokens:
-            at = buf.find(token, start)
-            while at != -1:
-                new.append(base + at)
-                at = buf.find(token, at + 1)
-        # keep those not yet sent: foreign content may be read again (ForeignStates)
-        found = self._marker_positions
-        found = found[bisect_left(found, base + self._done) :]
-        if new:
-            found = sorted(set(found).union(new))
-        self._marker_positions = found
-        self._marker_i = 0
-        # a token may straddle the end: search its possible start again next time
-        self._marker_until = base + max(start, n - self._marker_maxlen + 1)
-        self._marker_end = base + n
 
     def _marker_at(self, pos: int, t: int, final: bool) -> int:
         """Handle a marker token at ``t``; return where text scanning resumes.
