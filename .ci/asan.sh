@@ -26,6 +26,11 @@ for library in libasan.so libubsan.so; do
     runtimes="$runtimes $path"
 done
 
+if ! "$PYTHON" -c "import hatchling" >/dev/null 2>&1; then
+    echo "asan.sh: hatch_build.py needs hatchling: $PYTHON -m pip install hatchling" >&2
+    exit 1
+fi
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r src "$work/src"
