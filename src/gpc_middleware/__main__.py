@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .cli.version import add_version_flag
+
 # Modules that contribute a sub-command: each has ``register(subparsers) -> None``
 # and sets ``func`` (``Callable[[argparse.Namespace], int]``) on its parser's defaults.
 _COMMAND_MODULES: tuple[str, ...] = (
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gpc-middleware",
         description="Honour Global Privacy Control and consent choices on the server.",
     )
+    add_version_flag(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(f"gpc_middleware.{name}").register(subparsers)
