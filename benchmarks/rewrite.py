@@ -374,7 +374,7 @@ class LolhtmlScriptRemovals(LolhtmlRemovals):
 
 
 def lolhtml_rewriter(
-    sink: Callable[[bytes], object], tag_selectors: bool = True
+    sink: Callable[[Any], object], tag_selectors: bool = True
 ) -> tuple[Any, list[int]]:
     """A lol-html ``HTMLRewriter`` writing to ``sink`` (it is given ``bytes``) that does the
     removals, and its removal counter (a one-item list). ``tag_selectors``: the fastest fair
@@ -415,7 +415,8 @@ def run_selectolax(page: bytes, chunk: int) -> tuple[int, int]:
     removed = 0
     for node in tree.css(SELECTOR):
         attrs = node.attributes
-        if element_category(node.tag, attrs.get, node.text() if node.tag == "script" else None):
+        tag = node.tag or ""
+        if element_category(tag, attrs.get, node.text() if tag == "script" else None):
             node.decompose()
             removed += 1
     html = tree.html or ""
