@@ -110,6 +110,7 @@ def app_factory() -> ASGIApp:
     app = page_app(PAGES[os.environ.get(PAGE_ENV, "small")]())
     kind = os.environ[APP_ENV]
     if kind == "gpc":
+        print(f"GPC server {os.getpid()}: {accel.core_description()}", file=sys.stderr)
         return GPCMiddleware(app, policy=site_policy())
     if kind == "lol-html":
         return LolhtmlASGIMiddleware(app)
