@@ -3,7 +3,7 @@
 #
 # Copies src/ to a temporary folder, builds the core there with hatch_build.py and the
 # sanitizer flags (GPC_MIDDLEWARE_CFLAGS), and runs the scanning core's tests and the
-# rewriter's against that copy (PYTHONPATH), with the sanitizer runtimes preloaded into the
+# rewriter's (and the chunking properties) against that copy (PYTHONPATH), with the sanitizer runtimes preloaded into the
 # ordinary interpreter of the active virtual environment. Any report aborts the run.
 # Python's own allocator is switched off (PYTHONMALLOC=malloc) so that every object's buffer
 # is a malloc block ASan guards. Run from anywhere, in the venv that .ci/run makes (it needs
@@ -39,7 +39,7 @@ GPC_MIDDLEWARE_PURE_PYTHON="" GPC_MIDDLEWARE_CFLAGS="$SANITIZER_FLAGS" \
     "$PYTHON" hatch_build.py "$work"
 
 tests=()
-for test in tests/test_scan_core.py tests/test_rewriter.py; do
+for test in tests/test_scan_core.py tests/test_rewriter.py tests/test_chunking_property.py; do
     if [ -e "$test" ]; then
         tests+=("$test")
     else
@@ -66,4 +66,5 @@ if not Path(_scan.__file__).is_relative_to(sys.argv[1]) or accel.active_core() !
     sys.exit("asan.sh: the sanitized copy of the compiled core is not the active core")
 PY
 
-LD_PRELOAD="${runtimes# }" "$PYTHON" -m pytest -p no:cacheprovider --no-cov -q "${tests[@]}"
+# The compiled core's half of the suite's two (tests/conftest.py): the twin needs no sanitizer.
+LD_PRELOAD="${runtimes# }" "$PYTHON" -m pytest -p no:cacheprovider --no-cov -q -k "core-c" "${tests[@]}"

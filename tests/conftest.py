@@ -26,7 +26,7 @@ SECRET = "test-secret-key-0123456789abcdef"
 REQUIRE_C_CORE = "GPC_REQUIRE_C_CORE"
 
 
-@pytest.fixture(scope="session", autouse=True, params=["c", "python"], ids=["core=c", "core=py"])
+@pytest.fixture(scope="session", autouse=True, params=["c", "python"], ids=["core-c", "core-py"])
 def scanning_core(request: pytest.FixtureRequest) -> Iterator[str]:
     """The scanning core every tokenizer made in the test uses (subprocesses too, through
     ``GPC_MIDDLEWARE_PURE_PYTHON``); ``tests/browser`` overrides it with the default core.
