@@ -1,6 +1,7 @@
 """Every parser of untrusted input, fuzzed with hypothesis on every run (issue #17).
 
-One test per target of ``tests/fuzz/targets.py``, 10,000 examples each; the inputs are
+One test per target of ``tests/fuzz/targets.py``, 10,000 examples each (2,000 for the
+comparison of the two scanning cores, which rewrites every page three times); the inputs are
 decoded from raw bytes by ``tests/fuzz/inputs.py`` (see there why). The same targets and
 inputs run under atheris, coverage-guided and for as long as one likes:
 ``python -m tests.fuzz.atheris_main TARGET`` (see the README, Development).
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +96,19 @@ def test_fuzz_url(args: tuple[Any, ...]) -> None:
 @inputs("rewriter")
 def test_fuzz_rewriter(args: tuple[Any, ...]) -> None:
     targets.rewriter(*args)
+
+
+@settings(FUZZ, max_examples=2_000)
+@inputs("scan_cores")
+def _fuzz_scan_cores(args: tuple[Any, ...]) -> None:
+    targets.scan_cores(*args)
+
+
+def test_fuzz_scan_cores(scanning_core: str) -> None:
+    # both cores side by side: once per run of the suite (its compiled-core half) is enough
+    if scanning_core != "c":
+        pytest.skip("both cores are compared in the compiled core's half of the suite")
+    _fuzz_scan_cores()
 
 
 @FUZZ

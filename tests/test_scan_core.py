@@ -193,11 +193,11 @@ def test_a_marker_attribute_is_never_left_out_of_a_shape() -> None:
 def test_the_scanner_refuses_bad_arguments_without_crashing() -> None:
     scanner = RULES.patterns.scanner(accel_module())
     with pytest.raises(ValueError):
-        scanner.text(b"<p>", 9, -1, {}, None, None, None, False, -1)
+        scanner.text(b"<p>", 9, -1, {}, None, None, None, False, -1, False)
     with pytest.raises(TypeError):
-        scanner.text("<p>", 0, -1, {}, None, None, None, False, -1)
+        scanner.text("<p>", 0, -1, {}, None, None, None, False, -1, False)
     with pytest.raises(TypeError):
-        scanner.text(b"<p>", 0, -1, {}, [], None, None, False, -1)
+        scanner.text(b"<p>", 0, -1, {}, [], None, None, False, -1, False)
     with pytest.raises(TypeError):
         scanner.shape("<img>")
     assert scanner.marker(b"x adsbygoogle", -5, 99) == 2
@@ -207,4 +207,6 @@ def test_the_scanner_refuses_bad_arguments_without_crashing() -> None:
 def test_a_verdict_without_an_action_is_an_error_not_a_crash() -> None:
     scanner = RULES.patterns.scanner(accel_module())
     with pytest.raises(AttributeError):
-        scanner.text(b"<img src=x>", 0, -1, {b"<img src=x>": object()}, None, None, None, False, -1)
+        scanner.text(
+            b"<img src=x>", 0, -1, {b"<img src=x>": object()}, None, None, None, False, -1, False
+        )

@@ -211,5 +211,6 @@ INPUTS: dict[str, tuple[Decoder, int]] = {
     "set_cookie_name": (_flip(choosing(("allow", "block"), rest=SET_COOKIE)), 11),
     "url": (url, 12),
     "rewriter": (_rewriter, 42),
+    "scan_cores": (_rewriter, 42),
     "csp_report": (_flip(choosing(REPORT_TYPES, ADAPTERS, rest=REPORT_BODY)), 40),
 }

@@ -33,6 +33,7 @@ from gpc_middleware.enforcement.cookie_filter import (
     is_public_suffix,
 )
 from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
+from gpc_middleware.enforcement.tokenizer import accel
 from gpc_middleware.enforcement.urls import normalise_host, split_url
 from gpc_middleware.engine.consent_engine import ConsentEngine
 from gpc_middleware.engine.csp_reports import ReportError, parse_reports
@@ -365,6 +366,25 @@ def rewriter(
         assert len(whole) <= len(html)
 
 
+def scan_cores(
+    html: bytes, cuts: Sequence[int] = (), mode: str = "strip", allowed: Sequence[str] = ()
+) -> None:
+    """The compiled scanning core sends what its pure-Python twin sends, byte for byte, and
+    reports the same removals, however the page is chunked (a pass only where it is built)."""
+    if not accel.compiled_available():
+        return
+    points = sorted({min(max(cut, 0), len(html)) for cut in cuts})
+    chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
+    previous = accel.use_core("python")
+    try:
+        expected = _rewrite([html], mode, allowed)
+        accel.use_core("c")
+        for _ in range(2):  # the second time with the caches warm
+            assert _rewrite(chunks, mode, allowed) == expected
+    finally:
+        accel.use_core(previous)
+
+
 CSP_POLICY = ConsentPolicy(secret_key=SECRET, csp="report-only")
 CSP_APPS = {
     "asgi": GPCMiddleware(_asgi_page, policy=CSP_POLICY),
@@ -403,5 +423,6 @@ TARGETS: dict[str, Callable[..., None]] = {
     "set_cookie_name": set_cookie_name,
     "url": url,
     "rewriter": rewriter,
+    "scan_cores": scan_cores,
     "csp_report": csp_report,
 }

@@ -276,10 +276,32 @@ static const NameEntry *name_entry(const Scanner *s, const unsigned char *b, Py_
 }
 
 /* Whether "<" at q starts a candidate (ScanPatterns.candidate_re, outside noscript/template). */
-static int is_candidate(const Scanner *s, const unsigned char *b, Py_ssize_t q, Py_ssize_t n) {
+/* MIXED_CASE_NAME at k: [a-z][^\t\n\f\r />A-Z]*+[A-Z] */
+static int mixed_case_name(const unsigned char *b, Py_ssize_t k, Py_ssize_t n) {
+    if (k >= n || !(b[k] >= 'a' && b[k] <= 'z')) return 0;
+    for (k++; k < n; k++) {
+        unsigned char d = b[k];
+        if (d >= 'A' && d <= 'Z') return 1;
+        if (is_ws_slash_gt(d)) return 0;
+    }
+    return 0;
+}
+
+/* Whether "<" at q starts a candidate: ScanPatterns.candidate_re, or candidate_ctx_re in
+ * <noscript>/<template> content (ctx), which adds the end tags of those two and the end
+ * tags with an upper-case letter. */
+static int is_candidate(const Scanner *s, const unsigned char *b, Py_ssize_t q, Py_ssize_t n, int ctx) {
     if (q + 1 >= n) return 0;
     unsigned char c = b[q + 1];
     if (c == '!' || c == '?' || (c >= 'A' && c <= 'Z')) return 1;
+    if (ctx && c == '/') {
+        if (q + 2 >= n) return 0;
+        unsigned char d = b[q + 2];
+        if (d >= 'A' && d <= 'Z') return 1;
+        if (q + 10 <= n && (memcmp(b + q + 2, "noscript", 8) == 0 || memcmp(b + q + 2, "template", 8) == 0))
+            return 1;
+        return mixed_case_name(b, q + 2, n);
+    }
     if (!(c >= 'a' && c <= 'z')) return 0;
     if (s->first[c]) {
         for (int k = s->bucket_start[c], stop = k + s->first[c]; k < stop; k++) {
@@ -289,20 +311,14 @@ static int is_candidate(const Scanner *s, const unsigned char *b, Py_ssize_t q, 
                 return 1;
         }
     }
-    /* MIXED_CASE_NAME: [a-z][^\t\n\f\r />A-Z]*+[A-Z] */
-    for (Py_ssize_t k = q + 2; k < n; k++) {
-        unsigned char d = b[k];
-        if (d >= 'A' && d <= 'Z') return 1;
-        if (is_ws_slash_gt(d)) return 0;
-    }
-    return 0;
+    return mixed_case_name(b, q + 1, n);
 }
 
-static Py_ssize_t next_candidate(const Scanner *s, const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+static Py_ssize_t next_candidate(const Scanner *s, const unsigned char *b, Py_ssize_t i, Py_ssize_t n, int ctx) {
     for (;;) {
         Py_ssize_t q = find_byte(b, i, n, '<');
         if (q == -1) return n;
-        if (is_candidate(s, b, q, n)) return q;
+        if (is_candidate(s, b, q, n, ctx)) return q;
         i = q + 1;
     }
 }
@@ -617,7 +633,7 @@ static PyObject *result(Py_ssize_t pos, Py_ssize_t p, Py_ssize_t t, PyObject *ve
         return NULL;                                                                                           \
     } while (0)
 
-/* text(buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout)
+/* text(buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout, ctx)
  *   -> (pos, p, t, verdict, cuts)
  *
  * Scans text from pos (in text context) as TextStates._text does, handling in place the
@@ -630,14 +646,16 @@ static PyObject *result(Py_ssize_t pos, Py_ssize_t p, Py_ssize_t t, PyObject *ve
  * returns pos (where text scanning stands), p (the candidate "<" to handle, or len(buf):
  * none), t (the first marker token at or after pos, or len(buf); t < p: handle the marker
  * first) and the verdict found for p by its shape (or None). ``t`` given: a known marker
- * position at or after pos, or -1. ``breakout``: the buffer index of a start tag that left
+ * position at or after pos, or -1. ``ctx``: in <noscript> or <template> content, where
+ * their end tags (and end tags with an upper-case letter) are the Python tokenizer's too.
+ * ``breakout``: the buffer index of a start tag that left
  * foreign content (a removal there is the Python tokenizer's). */
 static PyObject *Scanner_text(Scanner *s, PyObject *args) {
     PyObject *bufobj, *verdicts, *shapes, *texts, *text_verdict;
     Py_ssize_t pos, t, breakout;
-    int prefix_pending;
-    if (!PyArg_ParseTuple(args, "O!nnO!OOOpn", &PyBytes_Type, &bufobj, &pos, &t, &PyDict_Type, &verdicts, &shapes,
-                          &texts, &text_verdict, &prefix_pending, &breakout))
+    int prefix_pending, ctx;
+    if (!PyArg_ParseTuple(args, "O!nnO!OOOpnp", &PyBytes_Type, &bufobj, &pos, &t, &PyDict_Type, &verdicts, &shapes,
+                          &texts, &text_verdict, &prefix_pending, &breakout, &ctx))
         return NULL;
     if ((shapes != Py_None && !PyDict_Check(shapes)) || (texts != Py_None && !PyDict_Check(texts))) {
         PyErr_SetString(PyExc_TypeError, "shapes and texts must be dicts or None");
@@ -654,7 +672,7 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
     if (cuts == NULL) return NULL;
     if (t < pos || t > n) t = next_marker(s, b, pos, n);
     for (;;) {
-        Py_ssize_t p = next_candidate(s, b, pos, n);
+        Py_ssize_t p = next_candidate(s, b, pos, n, ctx);
         if (t < p) {
             if (t < pos) {
                 t = next_marker(s, b, pos, n);
@@ -852,7 +870,7 @@ static void Scanner_dealloc(Scanner *s) {
 
 static PyMethodDef Scanner_methods[] = {
     {"text", (PyCFunction)Scanner_text, METH_VARARGS,
-     "text(buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout)"},
+     "text(buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout, ctx)"},
     {"marker", (PyCFunction)Scanner_marker, METH_VARARGS, "marker(buf, pos, limit) -> index"},
     {"shape", (PyCFunction)Scanner_shape, METH_O, "shape(tag) -> cache key or None"},
     {"tag_end", (PyCFunction)Scanner_tag_end, METH_VARARGS, "tag_end(buf, pos) -> end or -1"},

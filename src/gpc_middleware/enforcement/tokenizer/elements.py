@@ -81,8 +81,7 @@ class ElementStates(TokenizerBase):
         raw = tm.group()
         raw_text = name in RAW_TEXT or name == "iframe"
         if (raw_text or name == "plaintext") and name not in self.patterns.candidate_tags:
-            if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
-                self._verdicts[raw] = KEEP_VERDICT  # next time: the fast path
+            self._remember(raw, KEEP_VERDICT)  # next time: the fast path
             if name == "plaintext":
                 self._enter_raw(NEVER_RE, end, 0, AFTER_TEXT, EMIT)
             else:
@@ -94,18 +93,7 @@ class ElementStates(TokenizerBase):
             if tag is None:
                 tag = StartTag.from_match(tm)
             verdict = self.handler.decide(tag)
-            if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
-                self._verdicts[raw] = verdict
-            shapes = self._shapes
-            if (
-                shapes is not None
-                and verdict.action in (KEEP, REMOVE)
-                and not verdict.watch
-                and len(shapes) < VERDICT_CACHE_LIMIT
-            ):
-                key = self._scanner.shape(raw)  # (shapes are the compiled core's)
-                if key is not None and key != raw:
-                    shapes[key] = verdict
+            self._remember(raw, verdict)
         action = verdict.action
         if action == KEEP and not (self.handler.prefix_pending and verdict.watch):
             # the common case: nothing to change
@@ -178,12 +166,28 @@ class ElementStates(TokenizerBase):
         buf = self._buf
         base = self._base
         on_removed = self.handler.on_removed
+        in_template = self._template > 0
         for start, end, tag_end, name_end, attr_end, verdict in cuts:
             self._emit(start)
             self._done = end
             name = buf[start + 1 : name_end].decode("latin-1").lower()
             tag = StartTag(buf[start:tag_end], name, name_end - start, attr_end - start)
-            on_removed(tag, verdict, base + start, base + end, False)
+            on_removed(tag, verdict, base + start, base + end, in_template)
+
+    def _remember(self, raw: bytes, verdict: Verdict) -> None:
+        """Cache ``verdict`` by the tag's bytes, and by its shape for the compiled core when
+        the verdict says nothing of the tag's own bytes (see ``TagHandler.shapes``)."""
+        if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
+            self._verdicts[raw] = verdict
+        shapes = self._shapes
+        if (
+            shapes is not None
+            and (verdict.action in (KEEP, REMOVE) or verdict is self._text_verdict)
+            and len(shapes) < VERDICT_CACHE_LIMIT
+        ):
+            key = self._scanner.shape(raw)
+            if key is not None and key != raw:
+                shapes[key] = verdict
 
     def _emit_start_tag(self, p: int, end: int, tag: StartTag, verdict: Verdict) -> None:
         """Output the start tag at ``p`` (already flushed up to ``p``), rewritten if so decided."""

@@ -51,8 +51,10 @@ class TagHandler(Protocol):
 
     #: Verdicts by the raw bytes of a start tag; the tokenizer reads and fills it.
     verdicts: dict[bytes, Verdict]
-    #: Verdicts that keep or remove a tag, by its shape (the compiled core's key: the tag
-    #: without its nonce and its URLs' queries); the compiled core reads and fills it.
+    #: Verdicts that keep or remove a tag (or leave it to its text), by the tag's shape:
+    #: the compiled core's key, the tag without its nonce and its network URLs' queries.
+    #: A verdict so cached must follow from the shape alone: ``decide`` reads no nonce,
+    #: and of a network URL in ``src``/``href`` only the host and path.
     shapes: dict[bytes, Verdict]
 
     @property

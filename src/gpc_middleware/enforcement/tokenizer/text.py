@@ -62,10 +62,9 @@ class TextStates(TokenizerBase):
         interesting = self._interesting
         has_markers = bool(self._marker_tokens)
         prefix_pending = self.handler.prefix_pending
-        # The compiled core runs the common cases of this loop (outside noscript/template
-        # content) and stops where this code must act: at p, with the verdict it found by
-        # the tag's shape (or None).
-        scanner = None if in_ctx else self._scanner
+        # The compiled core runs the common cases of this loop and stops where this code
+        # must act: at p, with the verdict it found by the tag's shape (or None).
+        scanner = self._scanner
         shapes = self._shapes
         texts = self._texts
         text_verdict = self._text_verdict
@@ -78,7 +77,16 @@ class TextStates(TokenizerBase):
         while True:
             if scanner is not None:
                 pos, p, t, shaped, cuts = scanner.text(
-                    buf, pos, t, verdicts, shapes, texts, text_verdict, prefix_pending, breakout
+                    buf,
+                    pos,
+                    t,
+                    verdicts,
+                    shapes,
+                    texts,
+                    text_verdict,
+                    prefix_pending,
+                    breakout,
+                    in_ctx,
                 )
                 if cuts:
                     self._cut(cuts)
@@ -142,7 +150,6 @@ class TextStates(TokenizerBase):
                 if in_ctx and not (self._noscript or self._template):
                     in_ctx = False
                     search = self.patterns.candidate_re.search
-                    scanner = self._scanner
                 m = None if scanner is not None else search(buf, pos)
                 continue
             tm = START_TAG_RE.match(buf, p)
@@ -175,9 +182,8 @@ class TextStates(TokenizerBase):
                 if not in_ctx:
                     in_ctx = True
                     search = self.patterns.candidate_ctx_re.search
-                    scanner = None
                 pos = tm.end()
-                m = search(buf, pos)
+                m = None if scanner is not None else search(buf, pos)
                 continue
             verdict = verdicts.get(tm.group()) or shaped
             if (
