@@ -721,7 +721,7 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
             }
             STOP(NULL);
         }
-        if (second == '?') STOP(NULL);
+        if (second == '?' || second == '/') STOP(NULL); /* "<?", an end tag (in ctx) */
         Py_ssize_t name_end, attr_start, attr_end;
         Py_ssize_t end = match_tag(b, p, n, &name_end, &attr_start, &attr_end);
         if (end < 0) STOP(NULL);
