@@ -189,3 +189,30 @@ def test_the_sdist_carries_the_source_of_the_core_and_its_build_hook(tmp_path: P
 def distinfo(wheel: zipfile.ZipFile) -> str:
     (folder,) = {name.split("/")[0] for name in wheel.namelist() if ".dist-info/" in name}
     return folder
+
+
+def test_a_package_built_without_a_compiler_rewrites_pages_in_pure_python(tmp_path: Path) -> None:
+    """The wheel of a build without a compiler, unpacked and imported on its own: it says it
+    runs pure Python, and it removes a tracker as the compiled core does."""
+    wheel, _ = build_wheel(project_copy(tmp_path), tmp_path / "dist", CC="no-such-cc")
+    site = tmp_path / "site"
+    wheel.extractall(site)
+    program = (
+        "from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper\n"
+        "from gpc_middleware.enforcement.tokenizer import accel\n"
+        "s = TagStripper(RewriteRules.default(), ())\n"
+        "page = b'<p>a<img src=\"https://www.facebook.com/tr?id=1\" nonce=x>b</p>'\n"
+        "print(accel.core_description()); print((s.feed(page) + s.close()).decode())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != accel.PURE_PYTHON_ENV}
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(site)!r})\n" + program],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    core, output = result.stdout.splitlines()
+    assert core.startswith("scanning core: pure Python; the compiled core is not built")
+    assert output == "<p>ab</p>"
