@@ -51,7 +51,7 @@ from .tag_actions import (
     sets_consent_default,
     with_nonce_of,
 )
-from .tag_verdicts import KEEP_DECISION, SCRIPT_TEXT_DECISION, Decision, Mode, RemovalEvent
+from .tag_verdicts import KEEP_DECISION, Decision, Mode, RemovalEvent
 from .tokenizer import CLASSIFY, KEEP, REMOVE, REWRITE, WRAP, Tokenizer, Verdict
 from .tokenizer.handler import VERDICT_CACHE_LIMIT
 
@@ -73,6 +73,8 @@ _DOCUMENT_ELEMENTS: Final = frozenset({"html", "head", "body"})
 #: How many documents deep (srcdoc in srcdoc...) nested documents are rewritten; one
 #: deeper is emptied for a visitor who does not allow every category.
 MAX_NESTED_DOCUMENTS: Final = 3
+SCRIPT_TEXT_DECISION: Final = Decision(CLASSIFY)  # an inline script: its text decides
+STYLE_TEXT_DECISION: Final = Decision(CLASSIFY)  # a <style>: its CSS decides
 
 
 class TagDecider:
@@ -106,6 +108,7 @@ class TagDecider:
         self.shapes: dict[bytes, Verdict] = rules.memo_for(allowed, mode, "shapes")
         self.texts = cast(dict[bytes, Decision], rules.memo_for(allowed, mode, "texts"))
         self.text_verdict: Decision = SCRIPT_TEXT_DECISION  # (the compiled core reads both)
+        self._styles = cast(dict[bytes, Decision], rules.memo_for(allowed, mode, "styles"))
         self._depth = depth  # how many documents deep (srcdoc, data: frames) this one is
         self._fetches = FetchChecker(self._catalog, allowed, self._rewrite_document)
 
@@ -133,11 +136,11 @@ class TagDecider:
             value = (tag.value(attr) or "").strip(HTML_WS)
             if value.startswith("!"):
                 break  # orestbida clean-up script: the client runs it; the catalog decides
-            cats = self._consent_categories(attr, value)
+            cats = _categories_in(self.rules, attr, value)
             if cats:
                 return self._kept(tag, self._decide_marked(tag, attr, value, cats))
         if name == "style":  # [parse contexts, #11] its text decides: see classify()
-            return Decision(CLASSIFY)
+            return STYLE_TEXT_DECISION
         is_script = name == "script"
         if is_script and (tag.value("type") or "").strip(HTML_WS).lower() not in JS_TYPES:
             if _speculation_rules(tag):
@@ -167,7 +170,7 @@ class TagDecider:
         if tag.name not in _DOCUMENT_ELEMENTS:
             for attr in ELEMENT_CONSENT_ATTRIBUTES:
                 value = tag.value(attr)
-                if value is not None and self._consent_categories(attr, value.strip(HTML_WS)):
+                if value is not None and _categories_in(self.rules, attr, value.strip(HTML_WS)):
                     return True
             if self._catalog.match_marker(tag.name, tag.attrs) is not None:
                 return True
@@ -186,7 +189,8 @@ class TagDecider:
     def classify(self, tag: StartTag, text: bytes, verdict: Verdict) -> Decision:
         """Decision for an inline script from its text (signatures), or a style element."""
         decision = self._classify(tag, text, verdict)
-        if self.prefix_pending and _runs_own_consent_default(tag, text, decision):
+        runs = tag.name == "script" and (decision.action == KEEP or decision.activate)
+        if self.prefix_pending and runs and sets_consent_default(text):
             self._snippet = None  # the page's own Consent Mode defaults take precedence
             self.prefix_pending = False
         return decision
@@ -252,17 +256,6 @@ class TagDecider:
 
     # -- how a decision is made -------------------------------------------------------
 
-    def _consent_categories(self, attr: str, value: str) -> frozenset[Category]:
-        """The categories a consent attribute's value names (none for a ``!``-value)."""
-        mapping = self.rules.consent_attributes.get(attr)
-        if not mapping or value.startswith("!"):
-            return frozenset()
-        return frozenset(
-            c
-            for token in _CONSENT_SPLIT.split(value)
-            if token and (c := mapping.get(token, mapping.get(token.lower()))) is not None
-        )
-
     def _decision_for(
         self,
         tag: StartTag,
@@ -298,14 +291,19 @@ class TagDecider:
         )  # fmt: skip
 
     def _style_decision(self, tag: StartTag, text: bytes) -> Decision:
-        """[parse contexts, #11] A ``<style>`` element by the trackers its CSS loads
-        (``url()``, ``@import``): removed in strip mode, kept in an inert ``<template>``
-        in neutralize mode (:func:`.inert_elements.made_inert`)."""
-        css = _CSS_COMMENT.sub(b" ", text)  # a URL in a comment loads nothing
-        found = self._fetches.style_text(css.decode("utf-8", "replace"))
-        if found is None:
-            return KEEP_DECISION
-        return self._decision_for(tag, found.categories, found.reason, found.vendor, found=found)
+        """[parse contexts, #11] A ``<style>`` by the trackers its CSS loads (``url()``,
+        ``@import``): removed (strip), or kept in an inert ``<template>`` (neutralize)."""
+        memo = self._styles if tag.name == "style" and len(text) <= 8192 else {}
+        decision = memo.get(text)
+        if decision is None:
+            css = _CSS_COMMENT.sub(b" ", text)  # a URL in a comment loads nothing
+            found = self._fetches.style_text(css.decode("utf-8", "replace"))
+            decision = KEEP_DECISION if found is None else self._decision_for(
+                tag, found.categories, found.reason, found.vendor, found=found
+            )  # fmt: skip
+            if not decision.new_tag and len(memo) < VERDICT_CACHE_LIMIT:
+                memo[text] = decision  # it says nothing of the tag
+        return decision
 
     def _rewrite_document(self, document: bytes) -> tuple[bytes, Found | None]:
         """A nested document (``srcdoc``, a ``data:`` frame) rewritten for this visitor,
@@ -396,15 +394,17 @@ def allowed_categories(allowed: Iterable[str]) -> frozenset[Category]:
     return frozenset({"essential", *(check_category(c) for c in allowed)})
 
 
-def _runs_own_consent_default(tag: StartTag, text: bytes, decision: Decision) -> bool:
-    """An inline script of the page that sets Consent Mode defaults itself, and runs (kept or
-    activated): no second 'default' is added after (or before) it."""
-    return (
-        tag.name == "script"
-        and (decision.action == KEEP or decision.activate)
-        and sets_consent_default(text)
-    )
-
-
 def _speculation_rules(tag: StartTag) -> bool:
     return (tag.value("type") or "").strip(HTML_WS).lower() == "speculationrules"
+
+
+def _categories_in(rules: RewriteRules, attr: str, value: str) -> frozenset[Category]:
+    """The categories a consent attribute's value names (none for a ``!``-value)."""
+    mapping = rules.consent_attributes.get(attr)
+    if not mapping or value.startswith("!"):
+        return frozenset()
+    return frozenset(
+        c
+        for token in _CONSENT_SPLIT.split(value)
+        if token and (c := mapping.get(token, mapping.get(token.lower()))) is not None
+    )

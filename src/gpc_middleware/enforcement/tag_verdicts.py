@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from ..core.categories import Category
-from .tokenizer import CLASSIFY, KEEP, Verdict
+from .tokenizer import KEEP, Verdict
 
-__all__ = ["KEEP_DECISION", "SCRIPT_TEXT_DECISION", "Decision", "Mode", "RemovalEvent"]
+__all__ = ["KEEP_DECISION", "Decision", "Mode", "RemovalEvent"]
 
 Mode = Literal["strip", "neutralize"]
 
@@ -68,5 +68,3 @@ class Decision(Verdict):
 
 
 KEEP_DECISION: Final = Decision(KEEP)
-#: An inline script whose text decides, by the catalog's signatures (memoised by text).
-SCRIPT_TEXT_DECISION: Final = Decision(CLASSIFY)

@@ -41,6 +41,7 @@ typedef struct {
 /* Verdict actions (handler.py) */
 enum { A_KEEP = 0, A_REMOVE = 1, A_CLASSIFY = 3 };
 #define MAX_MEMO_TEXT 8192 /* TagDecider caches the decisions of texts up to this long */
+#define MAX_CUTS 256       /* removals listed per call: what a call allocates is bounded */
 
 typedef struct {
     PyObject_HEAD
@@ -691,18 +692,20 @@ static PyObject *result(Py_ssize_t pos, Py_ssize_t p, Py_ssize_t t, PyObject *ve
  *
  * Scans text from pos (in text context) as TextStates._text does, handling in place the
  * comments, the non-candidate tags with no marker, the candidates whose cached verdict
- * keeps them, and the removals that need no more than a cached verdict (a void element, an
- * element whose end is found the simple way, an inline script whose text's decision is
- * cached in texts, when its verdict is text_verdict): those are listed in cuts, in order, as
- * (start, end, tag end, name end, attributes end, verdict), for the
- * caller to drop and report. Stops at the first thing the Python tokenizer must do:
- * returns pos (where text scanning stands), p (the candidate "<" to handle, or len(buf):
- * none), t (the first marker token at or after pos, or len(buf); t < p: handle the marker
- * first) and the verdict found for p by its shape (or None). ``t`` given: a known marker
- * position at or after pos, or -1. ``ctx``: in <noscript> or <template> content, where
- * their end tags (and end tags with an upper-case letter) are the Python tokenizer's too.
- * ``breakout``: the buffer index of a start tag that left
- * foreign content (a removal there is the Python tokenizer's). */
+ * keeps them, and the removals that need no more than a cached verdict (a void element,
+ * an element whose end is found the simple way, an inline script whose verdict is
+ * text_verdict and whose text's decision is cached in texts): those are listed in cuts,
+ * in order, as (start, end, tag end, name end, attributes end, verdict), for the caller
+ * to drop and report. Stops at the first thing the Python tokenizer must do; returns pos
+ * (where text scanning stands), p (the candidate "<" to handle; len(buf): none; -1:
+ * MAX_CUTS removals listed, call again once they are carried out), t (the first marker
+ * token at or after pos, or len(buf); t < p: handle the marker first) and the verdict
+ * found for p by its shape (or None).
+ *
+ * t given: a known marker position at or after pos, or -1. ctx: in <noscript> or
+ * <template> content, where their end tags (and end tags with an upper-case letter) are
+ * the Python tokenizer's too. breakout: the buffer index of a start tag that left foreign
+ * content (a removal there is the Python tokenizer's). */
 static PyObject *Scanner_text(Scanner *s, PyObject *args) {
     PyObject *bufobj, *verdicts, *shapes, *texts, *text_verdict;
     Py_ssize_t pos, t, breakout;
@@ -725,7 +728,12 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
     if (cuts == NULL) return NULL;
     if (t < pos || t > n) t = next_marker(s, b, pos, n);
     for (;;) {
-        Py_ssize_t p = next_candidate(s, b, pos, n, ctx);
+        Py_ssize_t p;
+        if (PyList_GET_SIZE(cuts) >= MAX_CUTS) {
+            p = -1; /* call again: the removals so far first */
+            STOP(NULL);
+        }
+        p = next_candidate(s, b, pos, n, ctx);
         if (t < p) {
             if (t < pos) {
                 t = next_marker(s, b, pos, n);

@@ -176,13 +176,13 @@ class ElementStates(TokenizerBase):
 
     def _remember(self, raw: bytes, verdict: Verdict) -> None:
         """Cache ``verdict`` by the tag's bytes, and by its shape for the compiled core when
-        the verdict says nothing of the tag's own bytes (see ``TagHandler.shapes``)."""
+        the verdict carries none of the tag's bytes (no new tag; see ``TagHandler.shapes``)."""
         if len(self._verdicts) < VERDICT_CACHE_LIMIT and len(raw) <= MAX_CACHED_TAG:
             self._verdicts[raw] = verdict
         shapes = self._shapes
         if (
             shapes is not None
-            and (verdict.action in (KEEP, REMOVE) or verdict is self._text_verdict)
+            and verdict.action in (KEEP, REMOVE, CLASSIFY)
             and len(shapes) < VERDICT_CACHE_LIMIT
         ):
             key = self._scanner.shape(raw)

@@ -51,7 +51,7 @@ class TagHandler(Protocol):
 
     #: Verdicts by the raw bytes of a start tag; the tokenizer reads and fills it.
     verdicts: dict[bytes, Verdict]
-    #: Verdicts that keep or remove a tag (or leave it to its text), by the tag's shape:
+    #: Verdicts that keep, remove or classify a tag (no new tag), by the tag's shape:
     #: the compiled core's key, the tag without its nonce and its network URLs' queries.
     #: A verdict so cached must follow from the shape alone: ``decide`` reads no nonce,
     #: and of a network URL in ``src``/``href`` only the host and path.

@@ -90,6 +90,8 @@ class TextStates(TokenizerBase):
                 )
                 if cuts:
                     self._cut(cuts)
+                    if p < 0:  # more to come
+                        continue
             else:
                 if m is not None and m.start() < pos:
                     m = search(buf, pos)
