@@ -215,7 +215,7 @@ def test_a_verdict_without_an_action_is_an_error_not_a_crash() -> None:
 def test_thousands_of_removals_in_one_chunk_come_out_the_same() -> None:
     """The compiled core lists at most a few hundred removals per call (what one call
     allocates is bounded); a chunk with more is carried out over several calls."""
-    page = b"<p>" + b'<img src="' + PIXEL + b'" nonce="N">x' * 2000 + b"</p>"
+    page = b"<p>" + (b'<img src="' + PIXEL + b'" nonce="N">x') * 2000 + b"</p>"
     expected = rewrite("python", [page], "strip", (), None)
     assert expected[1] == 2000
     assert rewrite("c", [page], "strip", (), None) == expected
