@@ -219,3 +219,12 @@ def test_thousands_of_removals_in_one_chunk_come_out_the_same() -> None:
     expected = rewrite("python", [page], "strip", (), None)
     assert expected[1] == 2000
     assert rewrite("c", [page], "strip", (), None) == expected
+
+
+def test_a_scanner_made_without_its_arguments_refuses_to_scan() -> None:
+    module = accel_module()
+    scanner = module.Scanner.__new__(module.Scanner)
+    with pytest.raises(RuntimeError, match="__init__"):
+        scanner.text(b"<p>", 0, -1, {}, None, None, None, False, -1, False)
+    with pytest.raises(ValueError, match="unknown kind"):
+        module.Scanner(names={b"p": 99}, void=(), markers=(), noise=(), cut=(), keep_verdict=None)

@@ -589,32 +589,11 @@ static int is_void_name(const Scanner *s, const char *name, Py_ssize_t len) {
     return 0;
 }
 
-/* The start tag at p (to end) has a cached verdict that needs nothing more: carry it out.
- * ne: the candidate's name entry, or NULL for a tag holding a marker (a marked element if
- * a verdict is cached for it). Returns 1 with *next where text goes on (a removal added
- * to cuts), 0 if the Python tokenizer must act (*shaped: the verdict found by the tag's
- * shape, or NULL), -1 on error. */
-static int apply_cached(const Scanner *s, const Call *c, const unsigned char *b, Py_ssize_t n, Py_ssize_t p,
-                        Py_ssize_t end, Py_ssize_t name_end, Py_ssize_t attr_start, Py_ssize_t attr_end,
-                        const NameEntry *ne, PyObject *cuts, Py_ssize_t *next, PyObject **shaped) {
-    unsigned char key[MAX_KEY];
-    PyObject *raw = PyBytes_FromStringAndSize((const char *)b + p, end - p);
-    if (raw == NULL) return -1;
-    PyObject *verdict = PyDict_GetItemWithError(c->verdicts, raw); /* borrowed */
-    Py_DECREF(raw);
-    if (verdict == NULL && PyErr_Occurred()) return -1;
-    if (verdict == NULL && c->shapes != Py_None) {
-        Py_ssize_t klen = shape_of(s, b, p, end, attr_start, attr_end, key);
-        if (klen >= 0) {
-            PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
-            if (k == NULL) return -1;
-            verdict = PyDict_GetItemWithError(c->shapes, k);
-            Py_DECREF(k);
-            if (verdict == NULL && PyErr_Occurred()) return -1;
-            *shaped = verdict;
-        }
-    }
-    if (verdict == NULL) return 0;
+/* Carries out a cached verdict (held: a strong reference) for the start tag at p (to end),
+ * when it needs nothing more; see apply_cached. */
+static int carry_out(const Scanner *s, const Call *c, const unsigned char *b, Py_ssize_t n, Py_ssize_t p,
+                     Py_ssize_t end, Py_ssize_t name_end, Py_ssize_t attr_end, const NameEntry *ne,
+                     PyObject *cuts, Py_ssize_t *next, PyObject *verdict) {
     /* the lower-case name, for the end tag */
     char name[MAX_NAME_LEN];
     Py_ssize_t len = name_end - (p + 1);
@@ -661,17 +640,57 @@ static int apply_cached(const Scanner *s, const Call *c, const unsigned char *b,
         PyObject *decided = PyDict_GetItemWithError(c->texts, text);
         Py_DECREF(text);
         if (decided == NULL) return PyErr_Occurred() ? -1 : 0;
+        Py_INCREF(decided);
         long a = action_of(s, decided);
-        if (a < 0) return -1;
+        int r = a < 0 ? -1 : 1;
         if (a == A_REMOVE) {
-            if (add_cut(cuts, p, et, end, name_end, attr_end, decided) < 0) return -1;
-        } else if (a != A_KEEP) {
-            return 0;
+            if (add_cut(cuts, p, et, end, name_end, attr_end, decided) < 0) r = -1;
+        } else if (a != A_KEEP && a >= 0) {
+            r = 0;
         }
-        *next = et;
-        return 1;
+        Py_DECREF(decided);
+        if (r == 1) *next = et;
+        return r;
     }
     return 0;
+}
+
+/* The start tag at p (to end), if a verdict is cached for it (by its bytes, else by its
+ * shape) that needs nothing more: carry it out. ne: the candidate's name entry, or NULL
+ * for a tag holding a marker (a marked element if a verdict is cached for it). Returns 1
+ * with *next where text goes on (a removal added to cuts), 0 if the Python tokenizer must
+ * act (*shaped: a new reference to the verdict found by the tag's shape, or NULL), -1 on
+ * error. */
+static int apply_cached(const Scanner *s, const Call *c, const unsigned char *b, Py_ssize_t n, Py_ssize_t p,
+                        Py_ssize_t end, Py_ssize_t name_end, Py_ssize_t attr_start, Py_ssize_t attr_end,
+                        const NameEntry *ne, PyObject *cuts, Py_ssize_t *next, PyObject **shaped) {
+    unsigned char key[MAX_KEY];
+    int by_shape = 0;
+    PyObject *raw = PyBytes_FromStringAndSize((const char *)b + p, end - p);
+    if (raw == NULL) return -1;
+    PyObject *verdict = PyDict_GetItemWithError(c->verdicts, raw); /* borrowed */
+    Py_DECREF(raw);
+    if (verdict == NULL && PyErr_Occurred()) return -1;
+    if (verdict == NULL && c->shapes != Py_None) {
+        Py_ssize_t klen = shape_of(s, b, p, end, attr_start, attr_end, key);
+        if (klen >= 0) {
+            PyObject *k = PyBytes_FromStringAndSize((const char *)key, klen);
+            if (k == NULL) return -1;
+            verdict = PyDict_GetItemWithError(c->shapes, k);
+            Py_DECREF(k);
+            if (verdict == NULL && PyErr_Occurred()) return -1;
+            by_shape = verdict != NULL;
+        }
+    }
+    if (verdict == NULL) return 0;
+    Py_INCREF(verdict); /* held while its attributes are read */
+    int r = carry_out(s, c, b, n, p, end, name_end, attr_end, ne, cuts, next, verdict);
+    if (r == 0 && by_shape) {
+        *shaped = verdict; /* handed over */
+    } else {
+        Py_DECREF(verdict);
+    }
+    return r;
 }
 
 static PyObject *result(Py_ssize_t pos, Py_ssize_t p, Py_ssize_t t, PyObject *verdict, PyObject *cuts) {
@@ -715,6 +734,10 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
         return NULL;
     if ((shapes != Py_None && !PyDict_Check(shapes)) || (texts != Py_None && !PyDict_Check(texts))) {
         PyErr_SetString(PyExc_TypeError, "shapes and texts must be dicts or None");
+        return NULL;
+    }
+    if (s->action_str == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
         return NULL;
     }
     const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bufobj);
@@ -761,6 +784,7 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
             Py_ssize_t next;
             PyObject *shaped = NULL;
             int r = apply_cached(s, &call, b, n, q, end, name_end, attr_start, attr_end, NULL, cuts, &next, &shaped);
+            Py_XDECREF(shaped); /* the Python tokenizer reads a marked element afresh */
             if (r < 0) FAIL;
             if (r == 0) STOP(NULL);
             pos = next;
@@ -795,8 +819,15 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
         Py_ssize_t next;
         PyObject *shaped = NULL;
         int r = apply_cached(s, &call, b, n, p, end, name_end, attr_start, attr_end, ne, cuts, &next, &shaped);
-        if (r < 0) FAIL;
-        if (r == 0) STOP(shaped);
+        if (r < 0) {
+            Py_XDECREF(shaped);
+            FAIL;
+        }
+        if (r == 0) {
+            PyObject *out = result(pos, p, t, shaped, cuts);
+            Py_XDECREF(shaped);
+            return out;
+        }
         pos = next;
     }
 }
@@ -878,6 +909,10 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         memcpy(e->name, PyBytes_AS_STRING(key), (size_t)len);
         e->len = len;
         e->kind = (int)PyLong_AsLong(value);
+        if (e->kind < K_PLAIN || e->kind > K_PLAINTEXT) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "names: an unknown kind");
+            return -1;
+        }
         s->first[(unsigned char)e->name[0]]++;
     }
     /* names grouped by first byte */
