@@ -5,7 +5,6 @@ with its pure-Python twin."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +17,11 @@ from gpc_middleware import ConsentPolicy
 from gpc_middleware.enforcement.tokenizer import accel
 
 from .apps import flask_app, starlette_app
+from .core_support import require_compiled_core
 
 pytest_plugins = ["pytester", "tests.iab_library"]
 
 SECRET = "test-secret-key-0123456789abcdef"
-#: Set (CI does) to fail, not skip, the compiled-core half when the extension is not built.
-REQUIRE_C_CORE = "GPC_REQUIRE_C_CORE"
 
 
 @pytest.fixture(scope="session", autouse=True, params=["c", "python"], ids=["core-c", "core-py"])
@@ -32,10 +30,8 @@ def scanning_core(request: pytest.FixtureRequest) -> Iterator[str]:
     ``GPC_MIDDLEWARE_PURE_PYTHON``); ``tests/browser`` overrides it with the default core.
     Session-scoped: the suite runs once per core (and hypothesis sees no function fixture)."""
     core: accel.Core = request.param
-    if core == "c" and not accel.compiled_available():
-        if os.environ.get(REQUIRE_C_CORE):
-            pytest.fail(f"{REQUIRE_C_CORE} is set, and {accel.core_description()}")
-        pytest.skip(accel.core_description())
+    if core == "c":
+        require_compiled_core()
     with pytest.MonkeyPatch.context() as patch:
         if core == "python":
             patch.setenv(accel.PURE_PYTHON_ENV, "1")

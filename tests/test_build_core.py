@@ -27,8 +27,9 @@ import pytest
 from gpc_middleware.__main__ import main
 from gpc_middleware.enforcement.tokenizer import accel
 
+from .core_support import require_compiled_core
+
 ROOT = Path(__file__).resolve().parents[1]
-REQUIRE_ENV = "GPC_REQUIRE_C_CORE"
 WARNING = "gpc_middleware: WARNING: the compiled scanning core was not built"
 CORE = "gpc_middleware/enforcement/tokenizer/_scan"  # in a wheel; under src/ in a project
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
@@ -36,19 +37,6 @@ EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX")
 PROJECT_FILES = ("pyproject.toml", "hatch_build.py", ".gitignore", "README.md", "LICENSE", "NOTICE")
 PROJECT_DIRS = ("src", "LICENSES")
 BUILD_TIMEOUT_SECONDS = 300
-
-
-def compiled_core_required() -> bool:
-    return os.environ.get(REQUIRE_ENV, "").strip() not in ("", "0")
-
-
-def skip_unless_built() -> None:
-    """Skip (or, with ``GPC_REQUIRE_C_CORE=1``, fail) when this install has no compiled core."""
-    if importlib.util.find_spec("gpc_middleware.enforcement.tokenizer._scan") is None:
-        reason = f"the compiled scanning core is not built here: {accel.core_description()}"
-        if compiled_core_required():
-            pytest.fail(f"{REQUIRE_ENV} is set but {reason}")
-        pytest.skip(reason)
 
 
 def test_version_names_the_release_and_the_active_core(capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,7 +74,7 @@ def test_the_installed_command_prints_the_version(pure_python: str, core_line: s
 
 
 def test_the_compiled_core_is_built_and_active() -> None:
-    skip_unless_built()
+    require_compiled_core()
     from gpc_middleware.enforcement.tokenizer import _scan  # type: ignore[attr-defined]
 
     assert Path(_scan.__file__).name == f"_scan{EXT_SUFFIX}"
@@ -160,7 +148,7 @@ def test_a_build_without_the_core_is_a_pure_python_wheel(
 
 
 def test_a_build_with_a_compiler_is_a_platform_wheel_with_the_core(tmp_path: Path) -> None:
-    skip_unless_built()  # where this install could not compile it, this build cannot either
+    require_compiled_core()  # where this install could not compile it, this build cannot either
     wheel, output = build_wheel(project_copy(tmp_path), tmp_path / "dist")
     assert f"{CORE}{EXT_SUFFIX}" in wheel.namelist()
     metadata_text = wheel.read(f"{distinfo(wheel)}/WHEEL").decode()
