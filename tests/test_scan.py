@@ -67,3 +67,28 @@ def test_scan_as_a_command() -> None:
         "# 10 element(s) would be removed: 6 analytics, 4 targeting"
     )
     assert "[in template]" in done.stdout
+
+
+XHTML = (
+    b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body><textarea/>'
+    b'<script src="https://www.googletagmanager.com/gtag/js?id=G-1"/><p>after</p></body></html>'
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "summary"),
+    [
+        pytest.param("page.xhtml", [], "# 1 element(s) would be removed: 1 analytics", id="suffix"),
+        pytest.param("page.html", ["--xml"], "# 1 element(s) would be removed: 1 analytics",
+                     id="flag"),
+        # read as HTML, the <textarea/> opens raw text that hides the script
+        pytest.param("page.html", [], "# 0 element(s) would be removed", id="as-html"),
+    ],
+)  # fmt: skip
+def test_scan_reads_xml_documents_as_xml(
+    tmp_path: Path, name: str, args: list[str], summary: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / name
+    page.write_bytes(XHTML)
+    assert main(["scan", str(page), *args]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == summary

@@ -1205,6 +1205,69 @@ add("unquoted-attribute-gt", PC, doc(f"<div title=a>{_S}"), GTM_HOST)
 add("attribute-with-lt", PC, doc(f'<div title="<textarea>">{_S}</div>'), GTM_HOST)
 add("attribute-with-comment-start", PC, doc(f"<div title='<!--'>{_S}</div>"), GTM_HOST)
 
+# An XML document (XHTML, SVG) is read by the XML rules: "/>" ends any element, and no
+# element holds raw text. Read as HTML, a self-closed tracker script took the rest of the
+# page with it, and a <textarea/> or <title/> hid the tracker after it.
+_XHTML_TYPE = ("application/xhtml+xml; charset=utf-8",)
+
+
+def xhtml(body: str, head: str = "") -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<head><title>corpus</title>{head}</head><body>{body}<p>First-party content.</p>"
+        "</body></html>"
+    ).encode()
+
+
+_GTAG_XML = GTAG.replace("&", "&amp;")
+_PIXEL_XML = f'<img alt="" width="1" height="1" src="{FB_PIXEL.replace("&", "&amp;")}"/>'
+add(
+    "xhtml-self-closed-script",
+    PC,
+    xhtml(f'<script src="{_GTAG_XML}"/>'),
+    GTM_HOST,
+    content_type=_XHTML_TYPE,
+)
+for name in ("textarea", "style", "xmp", "noembed", "iframe"):
+    add(
+        f"xhtml-{name}-self-closed",
+        PC,
+        xhtml(f'<{name}/><script src="{_GTAG_XML}"></script>'),
+        GTM_HOST,
+        content_type=_XHTML_TYPE,
+    )
+add(
+    "xhtml-title-self-closed",
+    PC,
+    xhtml(_PIXEL_XML, "<title/>"),
+    FB_PIXEL_HOST,
+    content_type=_XHTML_TYPE,
+)
+add(
+    "xhtml-noscript-pixel",
+    PC,
+    xhtml(f"<noscript>{_PIXEL_XML}</noscript>"),
+    FB_PIXEL_HOST,
+    content_type=_XHTML_TYPE,
+    note="in an XML document <noscript> is an ordinary element",
+)
+add(
+    "xhtml-sniffed",
+    PC,
+    xhtml(f'<textarea/><script src="{_GTAG_XML}"/>'),
+    GTM_HOST,
+    content_type=(),
+    note="no Content-Type: '<?xml' is sniffed as XML",
+)
+add(
+    "svg-document-title-self-closed",
+    PC,
+    f'<svg xmlns="http://www.w3.org/2000/svg"><title/><script href="{FB_JS}"/>'
+    '<text y="20">First-party content.</text></svg>',
+    FB_HOST,
+    content_type=("image/svg+xml",),
+)
+
 # ================================================================ charsets
 
 CS: Final = "charset"

@@ -158,6 +158,7 @@ MARKUP = fragments(
     b"<DIV data-consent=analytics>", b"</DIV>", b"<body data-consent=analytics>",
     b"<textarea><div data-consent=analytics></textarea>", b"<style>a{}</style>",
     b"<script", b"<!--", b"-->", b"</script>", b'"', b"'", b"<", b">", b"=", b"<br>", b"x",
+    b"/>", b"<![CDATA[", b"]]>", b"<textarea/>", GA.replace(b"></script>", b"/>"),
 )  # fmt: skip
 ALLOWED = ((), ("analytics",), ("analytics", "preference", "targeting"))
 
@@ -170,8 +171,9 @@ def page(raw: bytes) -> tuple[list[int], bytes]:
 
 
 def _rewriter(raw: bytes) -> tuple[Any, ...]:
-    mode, allowed, (cuts, html) = choosing(("strip", "neutralize"), ALLOWED, rest=page)(raw)
-    return html, cuts, mode, allowed
+    decode = choosing(("strip", "neutralize"), ALLOWED, (False, True), rest=page)
+    mode, allowed, xml, (cuts, html) = decode(raw)
+    return html, cuts, mode, allowed, xml
 
 
 def _flip(decode: Decoder) -> Decoder:

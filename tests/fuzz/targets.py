@@ -340,7 +340,7 @@ def url(value: str) -> None:
 
 
 def _rewrite(
-    chunks: Iterable[bytes], mode: str, allowed: Sequence[str]
+    chunks: Iterable[bytes], mode: str, allowed: Sequence[str], xml: bool = False
 ) -> tuple[bytes, list[tuple[str, int, int]]]:
     events: list[Any] = []
     stripper = TagStripper(
@@ -348,6 +348,7 @@ def _rewrite(
         allowed,
         mode=mode,  # type: ignore[arg-type]
         on_remove=events.append,
+        xml=xml,
     )
     out = b"".join(stripper.feed(chunk) for chunk in chunks) + stripper.close()
     assert stripper.removed == len(events)
@@ -355,19 +356,28 @@ def _rewrite(
 
 
 def rewriter(
-    html: bytes, cuts: Sequence[int] = (), mode: str = "strip", allowed: Sequence[str] = ()
+    html: bytes,
+    cuts: Sequence[int] = (),
+    mode: str = "strip",
+    allowed: Sequence[str] = (),
+    xml: bool = False,
 ) -> None:
-    """The rewriter never raises, and its output does not depend on how the page is chunked."""
-    whole, events = _rewrite([html], mode, allowed)
+    """The rewriter never raises, and its output does not depend on how the page (HTML,
+    or an XML document) is chunked."""
+    whole, events = _rewrite([html], mode, allowed, xml)
     points = sorted({min(max(cut, 0), len(html)) for cut in cuts})
     chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
-    assert _rewrite(chunks, mode, allowed) == (whole, events)
+    assert _rewrite(chunks, mode, allowed, xml) == (whole, events)
     if mode == "strip":
         assert len(whole) <= len(html)
 
 
 def scan_cores(
-    html: bytes, cuts: Sequence[int] = (), mode: str = "strip", allowed: Sequence[str] = ()
+    html: bytes,
+    cuts: Sequence[int] = (),
+    mode: str = "strip",
+    allowed: Sequence[str] = (),
+    xml: bool = False,
 ) -> None:
     """The compiled scanning core sends what its pure-Python twin sends, byte for byte, and
     reports the same removals, however the page is chunked (a pass only where it is built)."""
@@ -377,10 +387,10 @@ def scan_cores(
     chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
     previous = accel.use_core("python")
     try:
-        expected = _rewrite([html], mode, allowed)
+        expected = _rewrite([html], mode, allowed, xml)
         accel.use_core("c")
         for _ in range(2):  # the second time with the caches warm
-            assert _rewrite(chunks, mode, allowed) == expected
+            assert _rewrite(chunks, mode, allowed, xml) == expected
     finally:
         accel.use_core(previous)
 

@@ -4,7 +4,8 @@ One line per element: byte offset, category, tag, reason (``host:...``,
 ``signature:...``, ``marker:...``, ``consent:attr=value``) and vendor; then a summary.
 By default no optional category is allowed (a visitor who has not consented);
 ``--allow`` allows some, ``--gpc`` refuses ``targeting`` whatever ``--allow`` says
-(a Global Privacy Control signal opts out of sale/sharing).
+(a Global Privacy Control signal opts out of sale/sharing). ``--xml`` reads an XHTML
+or SVG document as browsers read XML (the default for ``.xhtml``, ``.svg``, ``.xml``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from ..enforcement.rewriter import RemovalEvent, RewriteRules, TagStripper
 __all__ = ["register", "run"]
 
 _CHUNK = 64 * 1024
+# Files a browser opens as XML documents (read by the XML rules, see TagStripper).
+_XML_SUFFIXES = (".xhtml", ".xht", ".svg", ".xml")
 
 
 def _categories(text: str) -> list[Category]:
@@ -66,6 +69,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--neutralize", action="store_true", help="report what neutralize mode would change"
     )
+    parser.add_argument(
+        "--xml",
+        action="store_true",
+        help="read the page as an XML document (XHTML, SVG); the default for .xhtml, .xht, .svg, .xml",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         allowed,
         mode="neutralize" if args.neutralize else "strip",
         on_remove=events.append,
+        xml=args.xml or str(args.page).lower().endswith(_XML_SUFFIXES),
     )
     source = sys.stdin.buffer if str(args.page) == "-" else args.page.open("rb")
     size = 0

@@ -21,15 +21,17 @@ class Finding:
     what: str  # "<script> host:... " or "cookie _fbp"
 
 
-def trackers_in(body: bytes, rules: RewriteRules) -> list[Finding]:
-    """Every tracker element of ``body``, by category (the rewriter refusing all, only counting)."""
+def trackers_in(body: bytes, rules: RewriteRules, *, xml: bool = False) -> list[Finding]:
+    """Every tracker element of ``body``, by category (the rewriter refusing all, only counting).
+
+    ``xml``: the body is an XML document (XHTML, SVG), read by the XML rules."""
     found: list[Finding] = []
 
     def note(event: RemovalEvent) -> None:
         if not event.in_template:
             found.append(Finding(event.category, f"<{event.tag}> {event.reason}"))
 
-    stripper = TagStripper(rules, (), on_remove=note)
+    stripper = TagStripper(rules, (), on_remove=note, xml=xml)
     stripper.feed(body)
     stripper.close()
     return found
@@ -82,10 +84,11 @@ class Context:
         start = len(visitor.set_cookie_log)
         for page in self.pages:
             reply = visitor.get(page)
-            if reply.is_html:
+            kind = reply.document_kind
+            if kind in ("html", "xml"):
                 problems += [
                     f"{page}: {f.what} ({f.category})"
-                    for f in trackers_in(reply.body, self.rules)
+                    for f in trackers_in(reply.body, self.rules, xml=kind == "xml")
                     if f.category in refused
                 ]
         problems += [

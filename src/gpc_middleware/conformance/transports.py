@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ..enforcement.media_types import DocumentKind, classify_content_type
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
@@ -35,6 +37,13 @@ class Reply:
     @property
     def is_html(self) -> bool:
         return (self.header("content-type") or "").lower().startswith("text/html")
+
+    @property
+    def document_kind(self) -> DocumentKind:
+        """What a browser makes of the body by its ``Content-Type`` (HTML, XML, ...)."""
+        return classify_content_type(
+            [value.encode("latin-1") for value in self.all("content-type")]
+        )
 
     def json(self) -> Any:
         return json.loads(self.body)

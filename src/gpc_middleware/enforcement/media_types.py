@@ -169,6 +169,8 @@ def sniff_document(head: bytes, *, complete: bool) -> bool | None:
     if not rest:
         return None if more_possible else False
     if rest[0] in b"!?":
+        if more_possible and len(rest) < 4 and b"?xml".startswith(rest):
+            return None  # "<?xml" or not: XML or HTML (sniffed_xml)
         return True
     undecided = False
     for tag in _SNIFFED_TAGS:
@@ -181,3 +183,12 @@ def sniff_document(head: bytes, *, complete: bool) -> bool | None:
         elif tag.startswith(rest):
             undecided = True
     return None if undecided and more_possible else False
+
+
+def sniffed_xml(head: bytes) -> bool:
+    """Whether a body :func:`sniff_document` takes for a document is an XML one: it starts
+    with ``<?xml`` after leading whitespace (MIME Sniffing's XML pattern), as in browsers."""
+    start = 3 if head.startswith(_BOM) else 0
+    while start < len(head) and head[start] in _LEADING_SPACE:
+        start += 1
+    return head.startswith(b"<?xml", start)

@@ -48,6 +48,9 @@ class TagStripper:
     ``charset`` is the ``charset`` parameter of the response's ``Content-Type``, if it
     has one: a UTF-16 or ISO-2022-JP document is scanned decoded, its bytes sent as they
     came (:mod:`.tokenizer.charsets`; a byte order mark decides first, as in browsers).
+    ``xml=True`` reads the body as a browser reads an XML document (XHTML, SVG: an
+    ``application/xhtml+xml`` or other XML response): ``<script src=.../>`` is a whole
+    element, and no element holds raw text (a ``<textarea/>`` hides nothing).
 
     ``feed`` returns the bytes that are final so far; ``close`` returns the rest.
     Neither raises on any input. :attr:`removed` counts removed (or neutralized)
@@ -66,6 +69,7 @@ class TagStripper:
         consent_mode_snippet: bytes | None = None,
         on_remove: Callable[[RemovalEvent], None] | None = None,
         charset: str | None = None,
+        xml: bool = False,
     ) -> None:
         if mode not in ("strip", "neutralize"):
             raise ValueError(f"mode must be 'strip' or 'neutralize', not {mode!r}")
@@ -81,7 +85,7 @@ class TagStripper:
             consent_mode_snippet=consent_mode_snippet,
             on_remove=on_remove,
         )
-        self._tokenizer = Tokenizer(rules.patterns, self._decider)
+        self._tokenizer = Tokenizer(rules.patterns, self._decider, xml=xml)
         self._scanner = DocumentScanner(self._tokenizer, charset)
 
     def feed(self, chunk: bytes) -> bytes:

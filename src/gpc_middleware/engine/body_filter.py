@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from ..enforcement.content_coding import Codec
-from ..enforcement.media_types import SNIFF_LIMIT, sniff_document
+from ..enforcement.media_types import SNIFF_LIMIT, sniff_document, sniffed_xml
 from ..enforcement.rewriter import RemovalEvent, TagStripper, consent_mode_snippet
 from .script_placement import BodyEndPlacement
 
@@ -99,6 +99,7 @@ class HTMLRewrite:
         headers: RawHeaders | None = None,
         declared_length: int | None = None,
         charset: str | None = None,
+        xml: bool = False,
     ) -> None:
         self.declared_length = declared_length
         self._status = status
@@ -129,6 +130,7 @@ class HTMLRewrite:
             consent_mode_snippet=snippet,
             on_remove=self._removals.append if self._removals is not None else None,
             charset=charset,
+            xml=xml,
         )
         self.suppressed = 0
 
@@ -214,7 +216,7 @@ class SniffedBody:
         status: int,
         headers: RawHeaders,
         codec: Codec | None,
-        rewrite: Callable[[], HTMLRewrite],
+        rewrite: Callable[[bool], HTMLRewrite],
         *,
         declared_length: int | None = None,
     ) -> None:
@@ -275,11 +277,12 @@ class SniffedBody:
         """Settle what the body is (``None``: not yet); the held output, if it is settled."""
         if document is None:
             return b""
+        xml = document and sniffed_xml(self._decoded)
         held, self._held, self._decoded = self._held, [], b""
         if not document:
             self._passes = True
             return b"".join(held)
-        inner = self._inner = self._rewrite()
+        inner = self._inner = self._rewrite(xml)
         return b"".join(inner.feed(chunk) for chunk in held)
 
 

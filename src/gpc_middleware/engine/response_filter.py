@@ -223,19 +223,20 @@ def _filter_document(
             return headers, _unfilterable(headers, method, f"Content-Encoding {coding!r}")
     rewritten, csp_nonce, declared_length = _rewritten_headers(policy, headers, consent.allowed)
     inject = None
-    if policy.inject_widget and kind != "xml":  # after an XML root element, a tag breaks the page
+    if policy.inject_widget:
         inject = policy.widget_tag(csp_nonce.decode("ascii") if csp_nonce else None)
 
-    def rewrite(codec: Codec | None) -> HTMLRewrite:
+    def rewrite(codec: Codec | None, xml: bool = kind == "xml") -> HTMLRewrite:
         return HTMLRewrite(
             policy,
             consent,
             codec,
-            inject,
+            None if xml else inject,  # after an XML document's root element, a tag breaks it
             status=status,
             headers=rewritten,
             declared_length=declared_length,
             charset=charset,
+            xml=xml,
         )
 
     if method == "HEAD":  # the headers a GET gets, with its length if the app sent a body
@@ -246,7 +247,7 @@ def _filter_document(
             status,
             headers,
             codec,
-            lambda: rewrite(codec_for(coding) if codec is not None else None),
+            lambda xml: rewrite(codec_for(coding) if codec is not None else None, xml),
             declared_length=declared_length,
         )
     return rewritten, rewrite(codec)

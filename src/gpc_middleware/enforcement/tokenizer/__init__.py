@@ -13,7 +13,8 @@ tokenizer does; ``<noscript>`` content is raw text up to the first ``</noscript`
 read again as markup by a tokenizer of its own (scripting off), so the trackers in it
 are found too; ``<template>`` content is markup; in foreign content (``<svg>``,
 ``<math>``) no element is raw text and the tree builder's rules for leaving it are
-followed (:mod:`.foreign`). What to do with each candidate it asks a
+followed (:mod:`.foreign`); an XML document (``xml=True``: XHTML, SVG) is foreign
+content from its first byte, read by the XML rules. What to do with each candidate it asks a
 :class:`TagHandler`, and it carries out the answer (:class:`Verdict`): keep, drop the
 element, rewrite the start tag, wrap the element in another (whose content a browser
 leaves inert, such as ``<template>``), or hold the text of an inline script or a

@@ -27,6 +27,14 @@ held until then, and unless it is removed its content is read again
 wrapped in an inert ``<template>`` there (a template in SVG is an SVG element), so
 ``WRAP`` removes it.
 
+An XML document (XHTML, SVG served as XML) is read the same way from its first byte,
+by the XML parser's rules instead of the tree builder's: its tokenizer starts with the
+document itself open (:data:`~.state.XML_DOCUMENT`, which nothing closes), every element
+is of kind :data:`~.state.XML`, ``/>`` ends any element, no tag breaks out and none is an
+integration point, and an end tag closes the innermost open element of its name or
+nothing (a document where it matches none is not well-formed, and a browser shows no
+more of it).
+
 Limits: only the open elements from the ``<svg>``/``<math>`` inwards are known. An end
 tag that matches none of them is taken to close the HTML element around the foreign
 content, as a browser does when that element is open (``<div><svg></div>``, a custom
@@ -74,6 +82,7 @@ from .handler import (
     VERDICT_CACHE_LIMIT,
     WRAP,
 )
+from .state import XML
 
 #: Start tags handled here in HTML content, besides the candidates.
 CONTEXT_ONLY: Final = frozenset({"noscript", "template", "svg", "math"})
@@ -134,7 +143,7 @@ class ForeignStates(TokenizerBase):
                 if buf.startswith(b"<!--", p):
                     self._enter_raw(COMMENT_END_RE, p + 2, 3, AFTER_TEXT, self._sink)
                     return True
-                if not self._foreign[-1][1] & NAMESPACE:
+                if not self._foreign[-1][1] & (NAMESPACE | XML):
                     cdata = False  # the current node is HTML: a bogus comment
                 elif buf.startswith(_CDATA, p):
                     self._enter_raw(CDATA_END_RE, p + 9, 2, AFTER_TEXT, self._sink)
@@ -175,6 +184,14 @@ class ForeignStates(TokenizerBase):
         end = tm.end()
         stack = self._foreign
         top, kind = stack[-1]
+        if kind & XML:
+            if self._pending is None and (
+                name in self.patterns.candidate_tags or self._marked(p, tm)
+            ):
+                return self._foreign_candidate(p, tm, name, XML)
+            if not self_closing(tm):
+                stack.append((name, XML))
+            return end
         if (
             not kind & NAMESPACE
             or kind & HTML_POINT
@@ -293,6 +310,12 @@ class ForeignStates(TokenizerBase):
         stack = self._foreign
         top = len(stack) - 1
         i = top
+        if stack[top][1] & XML:
+            while i > 0:  # (never the document itself, stack[0])
+                if stack[i][0] == name:
+                    return self._pop_foreign(i, p, end, True)
+                i -= 1
+            return end  # closes nothing open: not well-formed, a browser renders no further
         if stack[top][1] & NAMESPACE:  # the rules for foreign content
             if name in ("br", "p"):  # leaves foreign content, then does nothing we track
                 return self._pop_foreign(self._html_level(), p, end, False)

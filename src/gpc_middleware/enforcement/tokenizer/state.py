@@ -41,6 +41,12 @@ AFTER_TEXT: Final = 0
 AFTER_HELD: Final = 1
 AFTER_FINISH: Final = 2  # the pending element ends here
 
+# The kind (.foreign) of every open element of an XML document. Its tokenizer starts
+# with one, the document itself, that nothing closes: the whole document is read by the
+# XML rules (no raw text, "/>" ends any element, CDATA is text, no implied end tags).
+XML: Final = 16
+XML_DOCUMENT: Final = ("", XML)
+
 # Mini tokenizer states for over-long tags (WHATWG 13.2.5.32 ff.)
 T_BEFORE_NAME: Final = 0
 
@@ -130,7 +136,7 @@ class TokenizerState:
         "patterns",
     )
 
-    def __init__(self, patterns: ScanPatterns, handler: TagHandler) -> None:
+    def __init__(self, patterns: ScanPatterns, handler: TagHandler, *, xml: bool = False) -> None:
         self.patterns = patterns
         self.handler = handler
         self._max = patterns.max_element_bytes
@@ -170,8 +176,8 @@ class TokenizerState:
         self._scripting = True
         self._inner: TokenizerState | None = None  # the tokenizer of a <noscript>'s content
         # The open elements of foreign content (<svg>, <math>), innermost last, with
-        # their kind (.foreign): empty in HTML content.
-        self._foreign: list[tuple[str, int]] = []
+        # their kind (.foreign): empty in HTML content. An XML document is all foreign.
+        self._foreign: list[tuple[str, int]] = [XML_DOCUMENT] if xml else []
         self._breakout = -1  # absolute offset of the start tag that last left it
         # How the bytes scanned map to the bytes sent, for a document whose encoding is
         # not ASCII-compatible (.charsets); None: they are the same bytes.
