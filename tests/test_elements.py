@@ -148,6 +148,11 @@ ELEMENTS = [
          b"<iframe src=/w.html></iframe>", id="iframe-onload-json-escaped"),
     case(b'<input name=q onfocus="navigator.sendBeacon(\'https://' + FB + b'\')">', FB,
          b"<input name=q>", id="input-onfocus"),
+    # focused as the page loads: its handler runs without a click
+    case(b'<div tabindex=0 autofocus onfocus="navigator.sendBeacon(\'https://' + FB + b'\')">x',
+         FB, b"<div tabindex=0 autofocus>x", id="div-autofocus-onfocus"),
+    case(b"<button autofocus onfocusin=\"fbq('track', 'PageView')\">ok</button>", b"fbq",
+         b"<button autofocus>ok</button>", id="button-autofocus-signature"),
     # nested documents and URLs that carry content
     case(b'<iframe srcdoc="&lt;p&gt;hi&lt;/p&gt;&lt;script src=&quot;https://' + GTM
          + b'&quot;&gt;&lt;/script&gt;"></iframe>', GTM, b'srcdoc="&lt;p&gt;hi&lt;/p&gt;"',
@@ -264,6 +269,7 @@ FIRST_PARTY = [
     b'<script type=speculationrules>{"prerender": [{"source": "list", "urls": ["/next"]}]}</script>',
     b'<meta http-equiv=refresh content="30"><meta http-equiv=refresh content="0; url=/next">',
     b'<details open ontoggle="track()"><summary>s</summary></details><svg onload="draw()"></svg>',
+    b'<p>autofocus</p><div tabindex=0 autofocus onfocus="hint()">x</div><button autofocus>ok</button>',
     b'<link rel=stylesheet href="/app.css"><link rel=canonical href="https://www.facebook.com/x">',
     b'<img src="/a.png" srcset="/a.png 1x, https://cdn.example.net/a@2x.png 2x" alt="">',
     b'<picture><source srcset="/a.webp"><img src="/a.png"></picture>',

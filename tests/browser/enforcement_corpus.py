@@ -909,6 +909,19 @@ add(
     BING_HOST,
     settle=0.3,
 )
+# Handlers that run as the page loads, without a click: focus on an autofocused element.
+for name, tag in [
+    ("div", '<div tabindex="0" autofocus onfocus="{js}">x</div>'),
+    ("button", '<button autofocus onfocus="{js}">x</button>'),
+    ("a", '<a href="#top" autofocus onfocusin="{js}">x</a>'),
+]:
+    add(
+        f"{name}-autofocus-onfocus",
+        AT,
+        doc(tag.format(js=f"navigator.sendBeacon('{BING}')")),
+        BING_HOST,
+        settle=0.3,
+    )
 add(
     "style-attribute-background",
     AT,

@@ -39,11 +39,12 @@ CONSENT_MANAGED_TAGS: Final = frozenset(
 #: written in lower case as templates write them (any case on the elements parsed anyway,
 #: ``BASE_CANDIDATES``). Each costs one search of every page: measured on a tracker-free
 #: 1 MB job-board page, ``url(`` about 9 % of the rewriter's time, ``ping=`` 8 % and
-#: ``background=`` 5 %. ``on*`` handlers are looked at only on the elements parsed anyway
-#: (README, "Server-side enforcement"). The cost is paid back in part by the marker rows
+#: ``background=`` 5 %. ``on*`` handlers are looked at on the elements parsed anyway
+#: and on any element with ``autofocus`` (its ``onfocus`` runs as the page loads, without
+#: a click; README, "Server-side enforcement"). The cost is paid back in part by the marker rows
 #: that name their element (``<ins class="kakao_ad_area"``, ``<ins
 #: data-ad-client="ca-pub-``), which are no longer searched for.
-INCIDENTAL_TOKENS: Final = (b"url(", b"ping=", b"background=")
+INCIDENTAL_TOKENS: Final = (b"url(", b"ping=", b"background=", b"autofoc")
 _MEMO_LIMIT: Final = 4096  # entries per memo before it is started afresh
 
 _ORESTBIDA_NAMES: Final[Mapping[str, Category]] = {
