@@ -198,6 +198,12 @@ def test_gpc_visitor_sees_opt_out_honored(client: Client) -> None:
         pytest.param("it", "", "en", id="fallback"),
         pytest.param("ko", "?lang=fr", "ko", id="visitor-language-before-page-lang"),
         pytest.param("it, nl;q=0.5", "?lang=fr", "fr", id="page-lang-when-visitor-has-none"),
+        pytest.param("zh-TW,zh;q=0.9,en;q=0.8", "", "zh-Hant", id="taiwan"),
+        pytest.param("zh-HK", "", "zh-Hant", id="hong-kong"),
+        pytest.param("zh-CN,zh;q=0.9", "", "zh", id="mainland-china"),
+        pytest.param("pt-PT,pt;q=0.9", "", "pt-PT", id="portugal"),
+        pytest.param("pt-BR", "", "pt", id="brazil"),
+        pytest.param("it", "?lang=zh-TW", "zh-Hant", id="page-lang-taiwan"),
     ],
 )
 def test_widget_config_language(
@@ -232,6 +238,44 @@ def test_pages_and_banner_follow_the_same_language_rule(client: Client, page: st
     headers = {"Accept-Language": "it"}
     assert client.get("/_consent/widget.json?lang=fr", headers=headers).json()["language"] == "fr"
     assert b'<html lang="fr">' in client.get(f"{page}?lang=fr", headers=headers).body
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang", "texts"),
+    [
+        pytest.param(
+            "zh-TW,zh;q=0.9",
+            "zh-Hant",
+            {"settings_title": "Cookie 設定", "accept_all": "全部接受", "reject_all": "全部拒絕"},
+            id="traditional-chinese",
+        ),
+        pytest.param(
+            "pt-PT,pt;q=0.9,en;q=0.8",
+            "pt-PT",
+            {"settings_title": "Definições de cookies", "save_choices": "Guardar escolhas"},
+            id="european-portuguese",
+        ),
+    ],
+)
+def test_written_variants_reach_the_banner_and_the_pages(
+    client: Client, accept_language: str, lang: str, texts: dict[str, str]
+) -> None:
+    headers = {"Accept-Language": accept_language}
+    config = client.get("/_consent/widget.json?lang=en", headers=headers).json()
+    assert config["language"] == lang  # the script's lang attributes, in BCP 47 case
+    assert {key: config["texts"][key] for key in texts} == texts
+    page = client.get("/_consent/settings", headers=headers)
+    assert f'<html lang="{lang}">'.encode() in page.body
+    assert all(text.encode() in page.body for text in texts.values())
+
+
+def test_forced_written_variant(make_client: Callable[..., Client]) -> None:
+    client = make_client(language="zh-Hant")
+    headers = {"Accept-Language": "pt-PT"}
+    assert client.get("/_consent/widget.json", headers=headers).json()["language"] == "zh-Hant"
+    page = client.get("/_consent/do-not-sell", headers=headers).body
+    assert b'<html lang="zh-Hant">' in page
+    assert "請勿出售或分享我的個人資料".encode() in page
 
 
 @pytest.mark.parametrize("name", ["widget.js", "widget.css"])

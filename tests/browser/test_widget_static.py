@@ -476,20 +476,29 @@ def test_banner_in_korean_and_french(
     browser: Browser, server: tuple[str, ConsentEndpointDouble], artifacts: Path
 ) -> None:
     base, _ = server
-    for locale, title, shot in (("ko-KR", "개인정보 보호 선택", "banner-ko-360.png"),):
+    for locale, title, lang, shot in (
+        ("ko-KR", "개인정보 보호 선택", "ko", "banner-ko-360.png"),
+        # A region that writes its own variant gets it, in BCP 47 case.
+        ("zh-TW", "您的隱私權選擇", "zh-Hant", "banner-zh-hant-360.png"),
+        ("pt-PT", "As suas escolhas de privacidade", "pt-PT", "banner-pt-pt-360.png"),
+    ):
         context = browser.new_context(viewport=PHONE, locale=locale)
         try:
             page = open_site(context, base, "?nolang=1")  # Accept-Language decides
             expect(page.locator(".gpc-banner h2")).to_have_text(title)
-            expect(page.locator(".gpc-banner")).to_have_attribute("lang", "ko")
+            expect(page.locator(".gpc-banner")).to_have_attribute("lang", lang)
             page.screenshot(path=str(artifacts / shot), animations="disabled")
         finally:
             context.close()
     # The visitor's languages first, then the page's <html lang>, as for the settings pages.
-    for locale, expected in (("en-US", "Reject all"), ("nb-NO", "Tout refuser")):
+    for locale, query, expected in (
+        ("en-US", "?lang=fr", "Reject all"),
+        ("nb-NO", "?lang=fr", "Tout refuser"),
+        ("nb-NO", "?lang=zh-TW", "全部拒絕"),
+    ):
         context = browser.new_context(viewport=DESKTOP, locale=locale)
         try:
-            page = open_site(context, base, "?lang=fr")
+            page = open_site(context, base, query)
             expect(page.locator(".gpc-banner .gpc-actions button").nth(1)).to_have_text(expected)
         finally:
             context.close()

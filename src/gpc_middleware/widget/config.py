@@ -39,6 +39,9 @@ def widget_config(
          "iab": null | {"usprivacy", "gpp", "applicableSections", "sectionList",
                         "parsedSections", "gpc": <the same with a GPC signal> | absent},
          "google_consent_mode": false}
+
+    ``language`` is spelled in the case BCP 47 recommends (``"zh-Hant"``, ``"pt-PT"``):
+    the script writes it into the ``lang`` attribute of what it shows.
     """
     endpoint = check_endpoint(endpoint)
     return {

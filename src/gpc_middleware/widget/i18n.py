@@ -4,11 +4,14 @@ How it works
 ------------
 Every visible string lives in a *catalog*: a read-only mapping from a text key
 (:data:`TEXT_KEYS`) to a string, one catalog per language. English, Korean, French,
-Spanish, German, Japanese, Chinese (Simplified) and Portuguese ship with the package
-(:data:`DEFAULT_CATALOGS`, data files read by :mod:`.texts`). A site adapts them with
-:func:`build_catalogs`: its texts are merged key by key over the shipped ones, a
-language the package does not ship must be given in full, and a key the widget does
-not know is an error rather than a silently ignored typo.
+Spanish, German, Japanese, Chinese in Simplified (``zh``) and Traditional (``zh-hant``)
+characters, and Brazilian (``pt``) and European (``pt-pt``) Portuguese ship with the
+package (:data:`DEFAULT_CATALOGS`, data files read by :mod:`.texts`). A site adapts
+them with :func:`build_catalogs`: its texts are merged key by key over the shipped
+ones, a language the package does not ship must be given in full, and a key the widget
+does not know is an error rather than a silently ignored typo. Catalogs are named by
+lower-case tags; what is shown (``<html lang>``, the script's ``lang``) is the tag in
+BCP 47 case (:func:`format_language_tag`: ``zh-Hant``, ``pt-PT``).
 
 :func:`negotiate_language` picks the catalog for a request, by one rule for the banner
 (``widget.json``) and the standalone pages alike: the site's forced ``language`` if it
@@ -20,6 +23,23 @@ The visitor's own languages come first because the consent is theirs to read: a 
 visitor on an English page gets the banner and the settings pages in Korean, and a
 settings page, which has no page language of its own, always agrees with the banner.
 
+Cutting subtags from the right is not enough for two languages, because a region can
+say which written variant its readers expect, and browsers send the region, not the
+variant (``zh-TW``, not ``zh-Hant-TW``; ``pt-AO``, not a parent). So that lookup does
+not hand Simplified Chinese to Taiwan or Brazilian Portuguese to Portugal, two small
+tables from Unicode CLDR redirect a candidate before its last subtag is cut:
+
+- :data:`_LIKELY_SCRIPT` (CLDR ``likelySubtags``) adds the script the region writes
+  Chinese in: ``zh-tw`` goes on as ``zh-hant-tw``, then ``zh-hant``, then ``zh``;
+  ``zh-cn`` as ``zh-hans-cn``, ``zh-hans``, ``zh``.
+- :data:`_PARENT_LOCALE` (CLDR ``parentLocales``) names the variant a locale inherits
+  from when it is not the bare language: ``pt-ao`` goes on as ``pt-pt``, then ``pt``
+  (CLDR's ``pt`` is Brazilian; Portuguese of Africa, Asia and Europe inherits ``pt-PT``).
+
+An exact match always comes first (a site's own ``zh-tw`` catalog wins for ``zh-TW``),
+and the chain still ends at the bare language (``zh-hant`` and ``pt-pt`` fall back to
+``zh`` and ``pt`` when those are all a site offers), as in RFC 4647.
+
 Texts are plain text, never HTML: every renderer escapes them (the Python pages
 with :func:`html.escape`, the script through ``textContent``).
 """
@@ -27,7 +47,7 @@ with :func:`html.escape`, the script through ``textContent``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Final
 
@@ -39,6 +59,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "TEXT_KEYS",
     "build_catalogs",
+    "format_language_tag",
     "negotiate_language",
 ]
 
@@ -62,9 +83,67 @@ _MAX_LANGUAGE_RANGES: Final = 32
 _QVALUE: Final = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?", re.ASCII)
 
 
+# CLDR likelySubtags (unicode-org/cldr common/supplemental/likelySubtags.xml): the script
+# of Chinese written in these regions. Only the regions where that script is the official
+# one: CLDR also gives Hant for diaspora regions (zh-US, zh-AU, ...), whose readers are as
+# likely to read Simplified, so those keep the plain fallback to zh.
+_LIKELY_SCRIPT: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "zh-tw": "hant",
+        "zh-hk": "hant",
+        "zh-mo": "hant",
+        "zh-cn": "hans",
+        "zh-sg": "hans",
+    }
+)
+
+# CLDR parentLocales (common/supplemental/supplementalData.xml): a locale that inherits
+# from a regional variant rather than from its bare language. Portuguese outside Brazil
+# (Africa, East Timor, Macao and the European communities CLDR lists) is written the
+# European way; Macao's Traditional Chinese inherits Hong Kong's.
+_PARENT_LOCALE: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "pt-ao": "pt-pt",
+        "pt-ch": "pt-pt",
+        "pt-cv": "pt-pt",
+        "pt-fr": "pt-pt",
+        "pt-gq": "pt-pt",
+        "pt-gw": "pt-pt",
+        "pt-lu": "pt-pt",
+        "pt-mo": "pt-pt",
+        "pt-mz": "pt-pt",
+        "pt-st": "pt-pt",
+        "pt-tl": "pt-pt",
+        "zh-hant-mo": "zh-hant-hk",
+    }
+)
+
+
 def _normalize_tag(tag: str) -> str:
     """Lower-case ``tag`` (tags compare case-insensitively, RFC 5646 section 2.1.1)."""
     return tag.strip().lower()
+
+
+def format_language_tag(tag: str) -> str:
+    """Return ``tag`` in the case BCP 47 recommends, as ``<html lang>`` shows it.
+
+    RFC 5646 section 2.1.1: the language lower case, a four-letter script title case, a
+    two-letter region upper case, everything else (variants, extensions and private use,
+    from the first single-letter subtag on) lower case: ``zh-hant`` -> ``zh-Hant``,
+    ``pt-pt`` -> ``pt-PT``, ``es-419`` -> ``es-419``. Tags compare case-insensitively, so
+    this changes how a tag reads, never what it means.
+    """
+    first, *rest = tag.lower().split("-")
+    formatted = [first]
+    in_extension = len(first) == 1  # "x-..." and "i-..." tags are private or grandfathered
+    for subtag in rest:
+        in_extension = in_extension or len(subtag) == 1
+        if not in_extension and len(subtag) == 2:
+            subtag = subtag.upper()
+        elif not in_extension and len(subtag) == 4 and subtag.isalpha():
+            subtag = subtag.title()
+        formatted.append(subtag)
+    return "-".join(formatted)
 
 
 def build_catalogs(
@@ -74,11 +153,12 @@ def build_catalogs(
 ) -> Mapping[str, Mapping[str, str]]:
     """Return read-only catalogs: the shipped ones with the site's ``texts`` merged over them.
 
-    ``texts`` maps a language tag to ``{text key: text}``. For a shipped language
-    (``en``, ``ko``, ``fr``, ``es``, ``de``, ``ja``, ``zh``, ``pt``) any subset of keys may be given; for another language every
-    key of :data:`TEXT_KEYS` is required. ``languages``, when given, restricts the result
-    to those languages, in that order (each must be shipped or given in ``texts``).
-    Language tags are lower-cased.
+    ``texts`` maps a language tag to ``{text key: text}``. For a shipped language (``en``,
+    ``ko``, ``fr``, ``es``, ``de``, ``ja``, ``zh``, ``zh-hant``, ``pt``, ``pt-pt``) any subset
+    of keys may be given; for another language every key of :data:`TEXT_KEYS` is required.
+    ``languages``, when given, restricts the result to those languages, in that order (each
+    must be shipped or given in ``texts``). Language tags are lower-cased (``zh-Hant`` names
+    the shipped ``zh-hant``); the pages write them back in BCP 47 case.
 
     Raises ``ValueError`` for a malformed language tag, an unknown text key, a text that
     is not a non-blank string, a new language with missing keys or an unknown entry of
@@ -158,17 +238,37 @@ def _parse_accept_language(header: str) -> list[tuple[str, float]]:
     return ranges
 
 
-def _lookup(tag: str, available: Mapping[str, str]) -> str | None:
-    """RFC 4647 section 3.4 lookup: ``tag``, then ``tag`` with subtags cut from the right."""
+def _lookup_candidates(tag: str) -> Iterator[str]:
+    """The tags RFC 4647 section 3.4 lookup tries for a lower-case ``tag``, best first.
+
+    ``tag``, then ``tag`` with subtags cut from the right, except that a candidate named in
+    :data:`_LIKELY_SCRIPT` gains its script and one named in :data:`_PARENT_LOCALE` is
+    replaced by its parent (``zh-tw``, ``zh-hant-tw``, ``zh-hant``, ``zh``). No
+    redirection leads back to a candidate already tried, so the chain ends.
+    """
     subtags = tag.split("-")
     while subtags:
-        found = available.get("-".join(subtags))
+        candidate = "-".join(subtags)
+        yield candidate
+        script = _LIKELY_SCRIPT.get(candidate)
+        parent = _PARENT_LOCALE.get(candidate)
+        if script is not None:
+            subtags = [subtags[0], script, *subtags[1:]]
+        elif parent is not None:
+            subtags = parent.split("-")
+        else:
+            subtags.pop()
+            # A single-letter subtag ("x" private use, extensions) never ends a candidate.
+            if subtags and len(subtags[-1]) == 1:
+                subtags.pop()
+
+
+def _lookup(tag: str, available: Mapping[str, str]) -> str | None:
+    """The first of :func:`_lookup_candidates` that ``available`` has, if any."""
+    for candidate in _lookup_candidates(tag):
+        found = available.get(candidate)
         if found is not None:
             return found
-        subtags.pop()
-        # A single-letter subtag ("x" private use, extensions) never ends a candidate.
-        if subtags and len(subtags[-1]) == 1:
-            subtags.pop()
     return None
 
 
@@ -183,12 +283,13 @@ def negotiate_language(
 
     ``override`` (the site's forced language) wins when it matches an available
     language; then the ranges of ``accept_language`` are tried by decreasing ``q``
-    (``fr-CA`` matches ``fr``); when none matches, ``page`` (the page's ``<html lang>``,
-    or a ``?lang=`` on a link), unless the header refuses it with ``q=0``; ``*`` in the
-    header stands for ``page``, else ``default``. Anything unusable (absent, malformed,
-    no match, every match refused) gives ``default``. The result is spelled as in
-    ``available``. Never raises for untrusted input; raises ``ValueError`` when
-    ``default`` is not in ``available``.
+    (``fr-CA`` matches ``fr``; ``zh-TW`` matches ``zh-hant`` before ``zh``, and ``pt-AO``
+    ``pt-pt`` before ``pt``, as the module's docstring explains); when none matches,
+    ``page`` (the page's ``<html lang>``, or a ``?lang=`` on a link), unless the header
+    refuses it with ``q=0``; ``*`` in the header stands for ``page``, else ``default``.
+    Anything unusable (absent, malformed, no match, every match refused) gives
+    ``default``. The result is spelled as in ``available``. Never raises for untrusted
+    input; raises ``ValueError`` when ``default`` is not in ``available``.
     """
     by_normal = {_normalize_tag(language): language for language in available}
     default_normal = _normalize_tag(default)

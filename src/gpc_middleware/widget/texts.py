@@ -8,8 +8,12 @@ The texts are written for a consent decision, in the register a careful site use
 each language: formal address (*vous*, *Sie*, *usted*, です・ます, 您), the CCPA's
 "Do Not Sell or Share My Personal Information" and "Opt-Out Request Honored" rendered
 recognisably, and each language's typography (French no-break spaces before ``:`` and
-inside guillemets; full-width punctuation in Japanese and Chinese). ``zh`` is Simplified
-Chinese; ``pt`` is Brazilian Portuguese.
+inside guillemets; full-width punctuation in Japanese and Chinese). Two languages ship in
+two written variants, named by lower-case BCP 47 tags: ``zh`` is Simplified Chinese as
+written in mainland China, ``zh-hant`` Traditional Chinese as written in Taiwan (個人資料,
+設定); ``pt`` is Brazilian Portuguese, ``pt-pt`` European Portuguese (*Definições*,
+*guardar*, *partilhar*). Which visitors get which variant is decided in
+:mod:`gpc_middleware.widget.i18n`.
 """
 
 from __future__ import annotations
@@ -21,7 +25,18 @@ from typing import Final
 __all__ = ["SHIPPED_LANGUAGES", "shipped_catalog"]
 
 #: The languages shipped, in the order the catalogs are offered (English first: the default).
-SHIPPED_LANGUAGES: Final[tuple[str, ...]] = ("en", "ko", "fr", "es", "de", "ja", "zh", "pt")
+SHIPPED_LANGUAGES: Final[tuple[str, ...]] = (
+    "en",
+    "ko",
+    "fr",
+    "es",
+    "de",
+    "ja",
+    "zh",
+    "zh-hant",
+    "pt",
+    "pt-pt",
+)
 
 
 def shipped_catalog(language: str) -> dict[str, str]:

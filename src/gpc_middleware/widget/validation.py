@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from .i18n import TEXT_KEYS
+from .i18n import TEXT_KEYS, format_language_tag
 
 __all__ = [
     "check_endpoint",
@@ -40,10 +40,14 @@ def check_endpoint(endpoint: str) -> str:
 
 
 def check_language(language: str) -> str:
-    """Return ``language`` if it is a language tag (it becomes ``<html lang>``)."""
+    """Return ``language``, if it is a language tag, in the case BCP 47 recommends.
+
+    It becomes ``<html lang>`` and the script's ``lang`` attributes, where the catalogs'
+    lower-case keys read as ``zh-Hant`` and ``pt-PT`` (:func:`format_language_tag`).
+    """
     if not _LANGUAGE.fullmatch(language):
         raise ValueError(f"language must be a language tag such as 'fr', got {language!r}")
-    return language
+    return format_language_tag(language)
 
 
 def check_texts(texts: Mapping[str, str]) -> Mapping[str, str]:
