@@ -8,7 +8,7 @@ feeds each chunk of the app's body through :meth:`~BodyFilter.feed`, sends what
 comes back, and ends with :meth:`~BodyFilter.close`. It sends the response's
 start (:meth:`~BodyFilter.start`: the status and the headers) before the first
 bytes that come out, or at the end with the exact length when it held the whole
-body. Three kinds:
+body. Four kinds:
 
 - :class:`HTMLRewrite`: a document rewritten as it streams (decoded and encoded
   again when compressed), the widget's tag put before its ``</body>``
@@ -25,6 +25,7 @@ body. Three kinds:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
@@ -72,6 +73,15 @@ class BodyFilter(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=16)
+def _consent_defaults(allowed: frozenset[str] | None) -> bytes:
+    """The Consent Mode defaults for a visitor who allows ``allowed`` (``None``: the same
+    for every visitor), made once per set of categories (at most eight, and one)."""
+    if allowed is None:
+        return consent_mode_snippet({}, wait_for_update=500)
+    return consent_mode_snippet({category: True for category in allowed})
+
+
 class HTMLRewrite:
     """One document, rewritten as it streams."""
 
@@ -109,11 +119,7 @@ class HTMLRewrite:
         if policy.google_consent_mode:
             # Neutralize mode serves one page to every visitor: the defaults must not depend on
             # this one (all denied; the widget sends the visitor's state as an update).
-            snippet = (
-                consent_mode_snippet({}, wait_for_update=500)
-                if neutralize
-                else consent_mode_snippet({str(k): v for k, v in consent.categories.items()})
-            )
+            snippet = _consent_defaults(None if neutralize else consent.allowed)
         self._policy = policy
         self._codec = codec
         self._inject = inject
