@@ -11,9 +11,9 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from gpc_middleware import ConsentEvent
+from gpc_middleware import ConsentEvent, ConsentPolicy
 
-from .conftest import Client, Reply
+from .conftest import SECRET, Client, Reply
 
 FORM = "application/x-www-form-urlencoded"
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -267,6 +267,22 @@ def test_written_variants_reach_the_banner_and_the_pages(
     page = client.get("/_consent/settings", headers=headers)
     assert f'<html lang="{lang}">'.encode() in page.body
     assert all(text.encode() in page.body for text in texts.values())
+
+
+@pytest.mark.parametrize(
+    ("forced", "shown"), [("zh-TW", "zh-Hant"), ("pt-AO", "pt-PT"), ("fr-CA", "fr")]
+)
+def test_a_forced_region_picks_its_catalog(
+    make_client: Callable[..., Client], forced: str, shown: str
+) -> None:
+    # the site's language goes through the visitor's lookup: a region names its variant
+    client = make_client(language=forced)
+    assert client.get("/_consent/widget.json").json()["language"] == shown
+
+
+def test_a_forced_language_without_texts_is_refused() -> None:
+    with pytest.raises(ValueError, match="language 'it-IT' has no texts; available: en, "):
+        ConsentPolicy(secret_key=SECRET, language="it-IT")
 
 
 def test_forced_written_variant(make_client: Callable[..., Client]) -> None:

@@ -23,7 +23,7 @@ from ..core.request import CookieReader, Headers, parse_cookie_header
 from ..enforcement.catalog import TrackerCatalog
 from ..enforcement.csp import ConsentWall, CSPMode, UnknownHosts, wall_for_settings
 from ..enforcement.rewriter import RewriteRules
-from ..widget.i18n import build_catalogs
+from ..widget.i18n import build_catalogs, match_language
 
 if TYPE_CHECKING:
     from ..records.csp_hosts import HostReportStore
@@ -176,7 +176,7 @@ class ConsentPolicy:
         set_(self, "read_cookie", CookieReader(self.cookie_name))
         set_(self, "form_tokens", FormTokens([*reversed(self.fallback_keys), self.secret_key]))
         catalogs = build_catalogs(self.texts, languages=self.languages)
-        if self.language is not None and self.language.lower() not in catalogs:
+        if self.language is not None and match_language(self.language, catalogs) is None:
             raise ValueError(
                 f"language {self.language!r} has no texts; available: {', '.join(catalogs)}"
             )

@@ -60,6 +60,7 @@ __all__ = [
     "TEXT_KEYS",
     "build_catalogs",
     "format_language_tag",
+    "match_language",
     "negotiate_language",
 ]
 
@@ -321,6 +322,12 @@ def negotiate_language(
         if _normalize_tag(language) not in refused:
             return language
     return by_normal[default_normal]
+
+
+def match_language(tag: str, available: Iterable[str]) -> str | None:
+    """The language of ``available`` that ``tag`` resolves to by :func:`negotiate_language`'s
+    lookup (``zh-TW`` to ``zh-hant``, ``fr-CA`` to ``fr``), spelled as there; ``None`` if none."""
+    return _match(tag, {_normalize_tag(language): language for language in available})
 
 
 def _match(tag: str | None, by_normal: Mapping[str, str]) -> str | None:
