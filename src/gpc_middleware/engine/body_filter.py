@@ -196,9 +196,9 @@ class HTMLRewrite:
 class SniffedBody:
     """A body without a usable ``Content-Type``: held until it shows what a browser makes of it.
 
-    ``rewrite`` makes the :class:`HTMLRewrite` for a document (with the headers a
-    rewritten page gets); otherwise the held bytes and the rest pass as they are,
-    with ``headers``. Should the adapter need the start before the body has shown
+    ``rewrite(xml)`` makes the :class:`HTMLRewrite` for a document, with the headers a
+    rewritten page gets (``xml``: it starts with ``<?xml``, an XML document to
+    browsers); otherwise the held bytes and the rest pass as they are, with ``headers``. Should the adapter need the start before the body has shown
     enough (a WSGI error page, a Django streaming response), the body is taken for
     a document: the cautious side.
     """
