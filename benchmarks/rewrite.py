@@ -265,6 +265,40 @@ def make_dense_page(size: int, seed: int = 2, *, nonce: bool = False) -> bytes:
     return with_nonces(page) if nonce else page
 
 
+#: Inline SVG icons as sites write them: a drawn one (Heroicons' map pin) and one from a
+#: sprite. Each is foreign content (``<svg>``) that the rewriter must read as such.
+PIN_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" fill="none" viewBox="0 0 24 24" stroke-width="1.5" '
+    'stroke="currentColor" class="icon" aria-hidden="true"><path stroke-linecap="round" '
+    'stroke-linejoin="round" d="M15 10.5a3 3 0 1 1-6 0 3 3 0 0 1 6 0Z"/><path '
+    'stroke-linecap="round" stroke-linejoin="round" d="M19.5 10.5c0 7.142-7.5 11.25-7.5 '
+    '11.25S4.5 17.642 4.5 10.5a7.5 7.5 0 1 1 15 0Z"/></svg>'
+)
+SAVE_ICON = '<svg class="icon"><title>Save</title><use href="#i-bookmark"></use></svg>'
+
+
+def make_icon_page(size: int, seed: int = 3) -> bytes:
+    """The job board with two inline SVG icons per card (a map pin before the city, a
+    bookmark from a sprite in the save button): about a third of its bytes are SVG."""
+    rng = random.Random(seed)
+    parts = [HEAD]
+    total = len(HEAD) + len(FOOT)
+    i = 0
+    while total < size:
+        card = (
+            job_card(rng, i)
+            .replace('<span class="city">', PIN_ICON + '<span class="city">')
+            .replace("&#9734;</button>", SAVE_ICON + "</button>")
+        )
+        if i % 25 == 24:
+            card += AD_SLOT.format(slot=1000000000 + i)
+        parts.append(card)
+        total += len(card)
+        i += 1
+    parts.append(FOOT)
+    return "".join(parts).encode("utf-8")
+
+
 PageSource = Callable[[], bytes]
 
 
@@ -276,6 +310,8 @@ def page_sources(names: list[str] | None = None) -> dict[str, tuple[PageSource, 
         "huge": lambda: (itertools.repeat(make_page(20_000_000)).__next__, CHUNK),
         "dense-s": lambda: (itertools.repeat(make_dense_page(50_000)).__next__, WHOLE),
         "dense-l": lambda: (itertools.repeat(make_dense_page(1_000_000)).__next__, WHOLE),
+        "icons-s": lambda: (itertools.repeat(make_icon_page(50_000)).__next__, WHOLE),
+        "icons-l": lambda: (itertools.repeat(make_icon_page(1_000_000)).__next__, WHOLE),
         "small-cold": lambda: (ColdPages(make_page(50_000, nonce=True)), WHOLE),
         "large-cold": lambda: (ColdPages(make_page(1_000_000, nonce=True)), WHOLE),
         "dense-s-cold": lambda: (ColdPages(make_dense_page(50_000, nonce=True)), WHOLE),

@@ -67,6 +67,8 @@ STRUCTURE = [
     b'<div data-x="<img src=', b"<a title='<b>'>", b'<w" n="><', b"<x y=<z>", b'">', b"'>", b"<",
     b">", b'"', b"'", b"=", b"/", b" ", b"\n", b"<a ", b"</", b"<!", b"<IMG", b"<imG src=x>",
     b"adsbygoogle", b"url(", b"ping=", b"data-consent", b"background=", b"OUTBRAIN", b"&amp;",
+    b'<svg class="i" viewBox="0 0 9 9"><path d="M1 1"/></svg>', b'<svg><use href="#i"/></svg>',
+    b"<path d='M0'/>", b'<use href="#i"/>', b"<title>t</title>", b"<g>", b"</g>", b"<svg >",
 ]  # fmt: skip
 WORDS = st.sampled_from([b"x", b"lorem ipsum", b"caf\xc3\xa9", b"<3", b"a<b", b"N", b"Q"])
 DOCUMENTS = st.lists(st.one_of(st.sampled_from(NOISY + STRUCTURE), WORDS), max_size=40).map(

@@ -157,6 +157,9 @@ class TokenizerBase(TokenizerState):
     def _context_tag(self, p: int, tm: re.Match[bytes], name: str) -> bool:
         raise NotImplementedError
 
+    def _plain_svg(self, p: int) -> int:
+        raise NotImplementedError
+
     def _next_marker(self, pos: int, limit: int) -> int:
         raise NotImplementedError
 

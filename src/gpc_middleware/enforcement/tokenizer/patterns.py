@@ -17,6 +17,18 @@ CONTEXT_TAGS = frozenset({*RAW_TEXT, "plaintext", "noscript", "template", "svg",
 #: and the URL attributes whose query and fragment do not (the catalog reads host and path).
 SHAPE_NOISE = ("nonce",)
 SHAPE_CUT = ("src", "href")
+#: SVG elements that load nothing and run nothing, as long as they carry no ``on*``
+#: handler and no ``href`` but a fragment (``#icon``): the drawing of an inline icon. An
+#: ``<svg>`` made only of these (:attr:`ScanPatterns.plain_svg_re`) is skipped whole.
+PLAIN_SVG = frozenset(
+    {
+        "circle", "clippath", "defs", "ellipse", "feblend", "fecolormatrix", "fecomposite",
+        "fedropshadow", "feflood", "fegaussianblur", "femerge", "femergenode", "femorphology",
+        "feoffset", "filter", "g", "line", "lineargradient", "marker", "mask", "metadata",
+        "path", "pattern", "polygon", "polyline", "radialgradient", "rect", "stop", "switch",
+        "symbol", "text", "textpath", "tspan", "use", "view",
+    }
+)  # fmt: skip
 
 
 class ScanPatterns:
@@ -37,6 +49,7 @@ class ScanPatterns:
         "marker_maxlen",
         "marker_tokens",
         "max_element_bytes",
+        "plain_svg_re",
         "shape_cut",
         "shape_noise",
     )
@@ -81,6 +94,9 @@ class ScanPatterns:
             + b")"
         )
 
+        # (a candidate other than <use>, decided by its fragment-only href, is never plain)
+        self.plain_svg_re = _plain_svg_re(PLAIN_SVG - (self.candidate_tags - {"use"}))
+
     def scanner(self, module: ModuleType) -> Any:
         """The compiled core's scanner for these patterns (made once per module)."""
         scanner = self._scanners.get(module.__name__)
@@ -108,6 +124,40 @@ class ScanPatterns:
             )
             self._scanners[module.__name__] = scanner
         return scanner
+
+
+def _plain_svg_re(names: Iterable[str]) -> re.Pattern[bytes]:
+    """An ``<svg>`` element, start tag to end tag, that holds only text and the elements
+    ``names`` (and ``<title>``/``<desc>`` holding only text): no comment, no CDATA, no
+    nested ``<svg>``, no ``<`` in an attribute value, no ``on*`` attribute, no ``href``
+    but ``#fragment``. Possessive throughout: a long run that fails, fails in linear time."""
+    ws = rb"[\t\n\f\r ]"
+    name = b"(?i:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + b")"
+    href = rb"(?i:(?:xlink:)?href)"
+    value = rb"(?:\"[^\"<]*+\"|'[^'<]*+'|[^\t\n\f\r >\"'<=`]++)"
+    attr = (
+        ws + rb"++(?:" + href + ws + rb"*+=" + ws + rb"*+(?:\"#[^\"<]*+\"|'#[^'<]*+')"
+        rb"|(?![oO][nN])(?!" + href + rb"[\t\n\f\r /=>])[^\t\n\f\r /><\"'=]++"
+        rb"(?:" + ws + rb"*+=" + ws + rb"*+" + value + rb")?+)"
+    )
+    attrs = rb"(?:" + attr + rb")*+" + ws + rb"*+"
+    text_only = (
+        rb"<(?i:title|desc)(?=[\t\n\f\r />])" + attrs + rb">[^<]*+</(?i:title|desc)" + ws + rb"*+>"
+    )
+    return re.compile(
+        rb"<(?i:svg)(?=[\t\n\f\r />])" + attrs + rb">"
+        rb"(?:[^<]++|<"
+        + name
+        + rb"(?=[\t\n\f\r />])"
+        + attrs
+        + rb"/?>|</"
+        + name
+        + ws
+        + rb"*+>|"
+        + text_only
+        + rb")*+"
+        rb"</(?i:svg)" + ws + rb"*+>"
+    )
 
 
 def _trie(names: list[bytes]) -> bytes:

@@ -170,6 +170,12 @@ class TextStates(TokenizerBase):
                 pos = end
                 continue
             if name in CONTEXT_ONLY:
+                if name == "svg":
+                    skip = self._plain_svg(p)
+                    if skip != -1:  # an inline icon: nothing in it to read
+                        pos = skip
+                        m = None if scanner is not None else search(buf, pos)
+                        continue
                 if name == "noscript" and self._scripting:
                     pos = self._open_noscript(tm.end())
                     if pos < 0:
