@@ -39,7 +39,7 @@ GPC_MIDDLEWARE_PURE_PYTHON="" GPC_MIDDLEWARE_CFLAGS="$SANITIZER_FLAGS" \
     "$PYTHON" hatch_build.py "$work"
 
 tests=()
-for test in tests/test_scan_core.py tests/test_rewriter.py tests/test_chunking_property.py; do
+for test in tests/test_scan_core.py tests/test_rewriter.py tests/test_chunking_property.py tests/test_plain_svg.py; do
     if [ -e "$test" ]; then
         tests+=("$test")
     else

@@ -80,6 +80,8 @@ DEFAULT_PAGES = (
     "dense-s-cold",
     "dense-l",
     "dense-l-cold",
+    "icons-s",
+    "icons-l",
 )
 
 

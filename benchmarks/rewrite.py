@@ -5,7 +5,9 @@ python-lolhtml, beautifulsoup4). Pages are generated deterministically: a job bo
 with the usual tags (GTM, gtag, Meta Pixel, LinkedIn Insight, Hotjar, AdSense slots,
 JSON-LD, logos) and mostly ordinary content, at ~50 KB, ~1 MB and ~20 MB. The huge page
 is fed in 64 KiB chunks to the streaming rewriters; the tree builders get it whole.
-``--pages`` picks pages, ``--only`` contenders.
+``dense-*`` pages carry a tracker per card; ``icons-*`` two inline SVG icons per card (a
+third of the bytes: foreign content, as modern sites write icons). ``--pages`` picks
+pages, ``--only`` contenders.
 
 Cold pages (``*-cold``): every start tag carries a ``nonce`` attribute never used before,
 in every run, so no decision cache keyed by a tag's bytes ever hits (within a page or

@@ -3,8 +3,9 @@
 An ``<svg>`` made only of drawing elements (paths, shapes, gradients, ``<use href="#id">``,
 a text-only ``<title>``), with no handler, no marker and no URL, changes nothing when it is
 read tag by tag as foreign content; the tokenizer skips such an element in one regex match
-(:attr:`ScanPatterns.plain_svg_re`). These tests hold it to the slow path: every document
-comes out exactly as it does with the skip switched off, whole and however it is split.
+(:attr:`ScanPatterns.plain_svg_re`; the compiled core, by a parser of the same grammar).
+These tests hold both to the slow path: every document comes out exactly as it does with
+the skip switched off, whole and however it is split, with either core.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpc_middleware.enforcement.rewriter import RewriteRules, TagStripper
+from gpc_middleware.enforcement.tokenizer import accel
 
 RULES = RewriteRules.default()
 NEVER = re.compile(b"(?!)")
@@ -55,13 +57,17 @@ NOT_PLAIN = [
 
 @contextmanager
 def skip_switched_off() -> Iterator[None]:
+    """The slow path: the pure-Python core (the compiled one skips plain drawings too),
+    with the skip's regex matching nothing."""
     patterns = RULES.patterns
     saved = patterns.plain_svg_re
     patterns.plain_svg_re = NEVER
+    previous = accel.use_core("python")
     try:
         yield
     finally:
         patterns.plain_svg_re = saved
+        accel.use_core(previous)
 
 
 def strip(chunks: Sequence[bytes]) -> tuple[bytes, list[str]]:

@@ -159,6 +159,8 @@ MARKUP = fragments(
     b"<textarea><div data-consent=analytics></textarea>", b"<style>a{}</style>",
     b"<script", b"<!--", b"-->", b"</script>", b'"', b"'", b"<", b">", b"=", b"<br>", b"x",
     b"/>", b"<![CDATA[", b"]]>", b"<textarea/>", GA.replace(b"></script>", b"/>"),
+    b'<svg class="i"><path d="M0 0"/></svg>', b"<svg>", b"</svg>", b'<use href="#i"/>',
+    b"<title>t</title>",
 )  # fmt: skip
 ALLOWED = ((), ("analytics",), ("analytics", "preference", "targeting"))
 

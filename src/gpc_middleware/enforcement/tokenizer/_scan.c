@@ -4,7 +4,8 @@
  * finding the next "<" that can matter, telling markup from text, skipping comments,
  * reading start tags (the grammar of markup.START_TAG_RE, exactly), applying cached
  * verdicts that keep a tag (and skipping a kept script's or raw-text element's body when
- * its end is in the buffer), and finding marker tokens. Everything else it hands back to
+ * its end is in the buffer), skipping plain inline SVG drawings whole (patterns.PLAIN_SVG),
+ * and finding marker tokens. Everything else it hands back to
  * the Python tokenizer at the point where it stopped, so the two cores share every rule
  * that is not a hot path and give the same output byte for byte.
  *
@@ -65,6 +66,10 @@ typedef struct {
     char cut[MAX_ATTRS][MAX_ATTR_LEN];
     Py_ssize_t cut_len[MAX_ATTRS];
     int ncut;
+    /* lower-case names of the elements a plain <svg> drawing holds (patterns.PLAIN_SVG) */
+    char plain[MAX_NAMES][MAX_NAME_LEN];
+    Py_ssize_t plain_len[MAX_NAMES];
+    int nplain;
     PyObject *keep_verdict;
     PyObject *action_str;
     PyObject *watch_str;
@@ -699,6 +704,121 @@ static PyObject *result(Py_ssize_t pos, Py_ssize_t p, Py_ssize_t t, PyObject *ve
     return r;
 }
 
+/* ---------------------------------------------------------------- plain SVG drawings
+ *
+ * ScanPatterns.plain_svg_re, as a parser: an <svg> element that holds only text and
+ * the plain drawing elements, <title>/<desc> holding only text; no comment, CDATA or
+ * nested <svg>; no "<" in an attribute value; no on* attribute; no href but "#...".
+ * Read tag by tag as foreign content it would change nothing, so it is kept whole.
+ * As strict as the regex or stricter: what it refuses goes to the Python tokenizer. */
+
+/* Whether b[i:j] is, case-insensitively, the lower-case word w of length len. */
+static int word_is(const unsigned char *b, Py_ssize_t i, Py_ssize_t j, const char *w, Py_ssize_t len) {
+    if (j - i != len) return 0;
+    for (Py_ssize_t k = 0; k < len; k++)
+        if (lower(b[i + k]) != (unsigned char)w[k]) return 0;
+    return 1;
+}
+
+static int plain_name(const Scanner *s, const unsigned char *b, Py_ssize_t i, Py_ssize_t j) {
+    for (int e = 0; e < s->nplain; e++)
+        if (word_is(b, i, j, s->plain[e], s->plain_len[e])) return 1;
+    return 0;
+}
+
+/* The attributes of a plain element from i (just after its name): where the "/" or ">"
+ * that ends the tag is, after the attributes and the white space after them; -1 if an
+ * attribute is not plain or the tag does not end. */
+static Py_ssize_t plain_attrs(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    for (;;) {
+        Py_ssize_t j = i;
+        while (j < n && is_ws(b[j])) j++;
+        if (j >= n) return -1;
+        if (b[j] == '>' || b[j] == '/') return j;
+        if (j == i) return -1; /* an attribute follows white space */
+        Py_ssize_t k = j;
+        while (k < n && !is_ws(b[k]) && b[k] != '/' && b[k] != '>' && b[k] != '<' && b[k] != '"' &&
+               b[k] != '\'' && b[k] != '=')
+            k++;
+        if (k == j || k >= n) return -1;
+        if (lower(b[j]) == 'o' && k - j >= 2 && lower(b[j + 1]) == 'n') return -1; /* a handler */
+        int href = word_is(b, j, k, "href", 4) || word_is(b, j, k, "xlink:href", 10);
+        Py_ssize_t m = k;
+        while (m < n && is_ws(b[m])) m++;
+        if (m < n && b[m] == '=') {
+            m++;
+            while (m < n && is_ws(b[m])) m++;
+            if (m >= n) return -1;
+            unsigned char q = b[m];
+            if (q == '"' || q == '\'') {
+                Py_ssize_t close = find_byte(b, m + 1, n, q);
+                if (close == -1 || find_byte(b, m + 1, close, '<') != -1) return -1;
+                if (href && (close == m + 1 || b[m + 1] != '#')) return -1;
+                i = close + 1;
+            } else {
+                if (href) return -1; /* a fragment, quoted, or not plain */
+                Py_ssize_t v = m;
+                while (v < n && !is_ws(b[v]) && b[v] != '>' && b[v] != '"' && b[v] != '\'' && b[v] != '<' &&
+                       b[v] != '=' && b[v] != '`')
+                    v++;
+                if (v == m) return -1;
+                i = v;
+            }
+        } else {
+            if (href) return -1;
+            i = k;
+        }
+    }
+}
+
+/* The end of the plain <svg> element whose start tag ends at end (its name at name_end),
+ * or -1 (not plain, or its end is not in the buffer yet). */
+static Py_ssize_t plain_svg_end(const Scanner *s, const unsigned char *b, Py_ssize_t name_end, Py_ssize_t end,
+                                Py_ssize_t n) {
+    if (s->nplain == 0) return -1;
+    Py_ssize_t a = plain_attrs(b, name_end, n);
+    if (a < 0 || b[a] != '>' || a + 1 != end) return -1; /* (not <svg/>) */
+    Py_ssize_t i = end;
+    for (;;) {
+        Py_ssize_t j = find_byte(b, i, n, '<');
+        if (j == -1 || j + 1 >= n) return -1;
+        if (b[j + 1] == '/') {
+            Py_ssize_t k = j + 2;
+            while (k < n && !is_ws(b[k]) && b[k] != '>' && b[k] != '/') k++;
+            Py_ssize_t m = k;
+            while (m < n && is_ws(b[m])) m++;
+            if (m >= n || b[m] != '>') return -1;
+            if (word_is(b, j + 2, k, "svg", 3)) return m + 1;
+            if (!plain_name(s, b, j + 2, k)) return -1;
+            i = m + 1;
+            continue;
+        }
+        if (!is_alpha(b[j + 1])) return -1; /* a comment, CDATA, "<?", a "<" of text */
+        Py_ssize_t k = j + 1;
+        while (k < n && !is_ws_slash_gt(b[k])) k++;
+        int text_only = word_is(b, j + 1, k, "title", 5) || word_is(b, j + 1, k, "desc", 4);
+        if (!text_only && !plain_name(s, b, j + 1, k)) return -1;
+        Py_ssize_t a2 = plain_attrs(b, k, n);
+        if (a2 < 0) return -1;
+        if (b[a2] == '/') {
+            if (text_only || a2 + 1 >= n || b[a2 + 1] != '>') return -1;
+            i = a2 + 2;
+            continue;
+        }
+        i = a2 + 1;
+        if (text_only) { /* text, then </title> or </desc> */
+            Py_ssize_t c = find_byte(b, i, n, '<');
+            if (c == -1 || c + 1 >= n || b[c + 1] != '/') return -1;
+            Py_ssize_t e = c + 2;
+            while (e < n && !is_ws(b[e]) && b[e] != '>' && b[e] != '/') e++;
+            if (!word_is(b, c + 2, e, "title", 5) && !word_is(b, c + 2, e, "desc", 4)) return -1;
+            while (e < n && is_ws(b[e])) e++;
+            if (e >= n || b[e] != '>') return -1;
+            i = e + 1;
+        }
+    }
+}
+
 #define STOP(verdict) return result(pos, p, t, (verdict), cuts)
 #define FAIL                                                                                                   \
     do {                                                                                                       \
@@ -815,6 +935,13 @@ static PyObject *Scanner_text(Scanner *s, PyObject *args) {
             pos = end; /* an upper-case tag without a marker: ordinary */
             continue;
         }
+        if (ne != NULL && ne->kind == K_CONTEXT && word_is(b, p + 1, name_end, "svg", 3)) {
+            Py_ssize_t e = plain_svg_end(s, b, name_end, end, n);
+            if (e != -1 && t >= e) { /* a plain drawing, no marker in it: kept whole */
+                pos = e;
+                continue;
+            }
+        }
         if (ne != NULL && (ne->kind == K_CONTEXT || ne->kind == K_PLAINTEXT)) STOP(NULL);
         Py_ssize_t next;
         PyObject *shaped = NULL;
@@ -883,14 +1010,25 @@ static PyObject *Scanner_tag_end(Scanner *s, PyObject *args) {
 }
 
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"names", "void", "markers", "noise", "cut", "keep_verdict", NULL};
-    PyObject *names, *voids, *markers, *noise, *cut, *keep;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O", kwlist, &PyDict_Type, &names, &PyTuple_Type,
+    static char *kwlist[] = {"names", "void", "markers", "noise", "cut", "keep_verdict", "plain_svg", NULL};
+    PyObject *names, *voids, *markers, *noise, *cut, *keep, *plain = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!O!O|O!", kwlist, &PyDict_Type, &names, &PyTuple_Type,
                                      &voids, &PyTuple_Type, &markers, &PyTuple_Type, &noise, &PyTuple_Type, &cut,
-                                     &keep))
+                                     &keep, &PyTuple_Type, &plain))
         return -1;
     if (read_names(noise, s->noise, s->noise_len, &s->nnoise) < 0) return -1;
     if (read_names(cut, s->cut, s->cut_len, &s->ncut) < 0) return -1;
+    s->nplain = 0;
+    for (Py_ssize_t k = 0; plain != NULL && k < PyTuple_GET_SIZE(plain); k++) {
+        PyObject *v = PyTuple_GET_ITEM(plain, k);
+        if (!PyBytes_Check(v) || PyBytes_GET_SIZE(v) < 1 || PyBytes_GET_SIZE(v) >= MAX_NAME_LEN ||
+            s->nplain >= MAX_NAMES) {
+            PyErr_SetString(PyExc_ValueError, "plain_svg: lower-case names as bytes");
+            return -1;
+        }
+        memcpy(s->plain[s->nplain], PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
+        s->plain_len[s->nplain++] = PyBytes_GET_SIZE(v);
+    }
     memset(s->first, 0, sizeof(s->first));
     s->nnames = 0;
     PyObject *key, *value;

@@ -41,6 +41,7 @@ class ScanPatterns:
     """
 
     __slots__ = (
+        "_plain_names",
         "_scanners",
         "candidate_ctx_re",
         "candidate_re",
@@ -95,7 +96,9 @@ class ScanPatterns:
         )
 
         # (a candidate other than <use>, decided by its fragment-only href, is never plain)
-        self.plain_svg_re = _plain_svg_re(PLAIN_SVG - (self.candidate_tags - {"use"}))
+        plain = PLAIN_SVG - (self.candidate_tags - {"use"})
+        self.plain_svg_re = _plain_svg_re(plain)
+        self._plain_names = tuple(sorted(name.encode() for name in plain))
 
     def scanner(self, module: ModuleType) -> Any:
         """The compiled core's scanner for these patterns (made once per module)."""
@@ -121,6 +124,7 @@ class ScanPatterns:
                 noise=tuple(a.encode() for a in self.shape_noise),
                 cut=tuple(a.encode() for a in self.shape_cut),
                 keep_verdict=KEEP_VERDICT,
+                plain_svg=self._plain_names,
             )
             self._scanners[module.__name__] = scanner
         return scanner
