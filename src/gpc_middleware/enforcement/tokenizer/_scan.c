@@ -1009,6 +1009,23 @@ static PyObject *Scanner_tag_end(Scanner *s, PyObject *args) {
     return PyLong_FromSsize_t(match_tag((const unsigned char *)PyBytes_AS_STRING(bufobj), pos, n, NULL, NULL, NULL));
 }
 
+/* A tuple of lower-case tag names as bytes (NULL: none) into names/lens/count. */
+static int read_tag_names(PyObject *tuple, char names[][MAX_NAME_LEN], Py_ssize_t *lens, int *count,
+                          const char *what) {
+    *count = 0;
+    for (Py_ssize_t k = 0; tuple != NULL && k < PyTuple_GET_SIZE(tuple); k++) {
+        PyObject *v = PyTuple_GET_ITEM(tuple, k);
+        if (!PyBytes_Check(v) || PyBytes_GET_SIZE(v) < 1 || PyBytes_GET_SIZE(v) >= MAX_NAME_LEN ||
+            *count >= MAX_NAMES) {
+            PyErr_Format(PyExc_ValueError, "%s: lower-case tag names as bytes", what);
+            return -1;
+        }
+        memcpy(names[*count], PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
+        lens[(*count)++] = PyBytes_GET_SIZE(v);
+    }
+    return 0;
+}
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"names", "void", "markers", "noise", "cut", "keep_verdict", "plain_svg", NULL};
     PyObject *names, *voids, *markers, *noise, *cut, *keep, *plain = NULL;
@@ -1018,17 +1035,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         return -1;
     if (read_names(noise, s->noise, s->noise_len, &s->nnoise) < 0) return -1;
     if (read_names(cut, s->cut, s->cut_len, &s->ncut) < 0) return -1;
-    s->nplain = 0;
-    for (Py_ssize_t k = 0; plain != NULL && k < PyTuple_GET_SIZE(plain); k++) {
-        PyObject *v = PyTuple_GET_ITEM(plain, k);
-        if (!PyBytes_Check(v) || PyBytes_GET_SIZE(v) < 1 || PyBytes_GET_SIZE(v) >= MAX_NAME_LEN ||
-            s->nplain >= MAX_NAMES) {
-            PyErr_SetString(PyExc_ValueError, "plain_svg: lower-case names as bytes");
-            return -1;
-        }
-        memcpy(s->plain[s->nplain], PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
-        s->plain_len[s->nplain++] = PyBytes_GET_SIZE(v);
-    }
+    if (read_tag_names(plain, s->plain, s->plain_len, &s->nplain, "plain_svg") < 0) return -1;
     memset(s->first, 0, sizeof(s->first));
     s->nnames = 0;
     PyObject *key, *value;
@@ -1060,17 +1067,7 @@ static int Scanner_init(Scanner *s, PyObject *args, PyObject *kwds) {
         for (int e = 0; e < s->nnames; e++)
             if ((unsigned char)s->names[e].name[0] == c) s->by_first[at++] = (unsigned char)e;
     }
-    s->nvoid = 0;
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(voids); k++) {
-        PyObject *v = PyTuple_GET_ITEM(voids, k);
-        if (!PyBytes_Check(v) || PyBytes_GET_SIZE(v) < 1 || PyBytes_GET_SIZE(v) >= MAX_NAME_LEN ||
-            s->nvoid >= MAX_NAMES) {
-            PyErr_SetString(PyExc_ValueError, "void: names as bytes");
-            return -1;
-        }
-        memcpy(s->voids[s->nvoid], PyBytes_AS_STRING(v), (size_t)PyBytes_GET_SIZE(v));
-        s->void_len[s->nvoid++] = PyBytes_GET_SIZE(v);
-    }
+    if (read_tag_names(voids, s->voids, s->void_len, &s->nvoid, "void") < 0) return -1;
     for (int e = 0; e < s->nnames; e++) s->names[e].is_void = is_void_name(s, s->names[e].name, s->names[e].len);
 #if defined(HAVE_AVX2_PATH)
     s->avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
