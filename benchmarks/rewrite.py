@@ -217,28 +217,39 @@ class ColdPages:
         return b"".join(out)
 
 
-def make_page(size: int, seed: int = 1, *, nonce: bool = False) -> bytes:
-    """A deterministic job-board page of about ``size`` bytes; ``nonce``: every start tag
-    carries a unique ``nonce`` attribute (a cold-cache page, see :class:`ColdPages`)."""
+def _board(size: int, seed: int, nonce: bool, card: Callable[[random.Random, int], str]) -> bytes:
+    """A job board of about ``size`` bytes: the head, ``card(rng, i)`` for i = 0, 1, ...
+    until the size is reached, the foot; ``nonce`` as for :func:`make_page`."""
     rng = random.Random(seed)
     parts = [HEAD]
     total = _size(HEAD, nonce) + _size(FOOT, nonce)
     i = 0
     while total < size:
-        card = job_card(rng, i)
-        if i % 25 == 24:
-            card += AD_SLOT.format(slot=1000000000 + i)
-        if i % 50 == 49:
-            card += (
-                '<script type="application/ld+json">{"@context":"https://schema.org","@type":'
-                f'"JobPosting","title":"{rng.choice(TITLES)}","datePosted":"2026-03-01"}}</script>\n'
-            )
-        parts.append(card)
-        total += _size(card, nonce)
+        text = card(rng, i)
+        parts.append(text)
+        total += _size(text, nonce)
         i += 1
     parts.append(FOOT)
     page = "".join(parts).encode("utf-8")
     return with_nonces(page) if nonce else page
+
+
+def make_page(size: int, seed: int = 1, *, nonce: bool = False) -> bytes:
+    """A deterministic job-board page of about ``size`` bytes; ``nonce``: every start tag
+    carries a unique ``nonce`` attribute (a cold-cache page, see :class:`ColdPages`)."""
+
+    def card(rng: random.Random, i: int) -> str:
+        text = job_card(rng, i)
+        if i % 25 == 24:
+            text += AD_SLOT.format(slot=1000000000 + i)
+        if i % 50 == 49:
+            text += (
+                '<script type="application/ld+json">{"@context":"https://schema.org","@type":'
+                f'"JobPosting","title":"{rng.choice(TITLES)}","datePosted":"2026-03-01"}}</script>\n'
+            )
+        return text
+
+    return _board(size, seed, nonce, card)
 
 
 DENSE_CARD_TAIL = (
@@ -251,20 +262,12 @@ def make_dense_page(size: int, seed: int = 2, *, nonce: bool = False) -> bytes:
     """A tracker-dense job board: a Meta pixel per card and an ad slot every third card
     (well over 300 removals per MB); every pixel URL differs, as per-job tracking makes it.
     ``nonce`` as for :func:`make_page`."""
-    rng = random.Random(seed)
-    parts = [HEAD]
-    total = _size(HEAD, nonce) + _size(FOOT, nonce)
-    i = 0
-    while total < size:
-        card = job_card(rng, i) + DENSE_CARD_TAIL.format(i=i)
-        if i % 3 == 2:
-            card += AD_SLOT.format(slot=1000000000 + i)
-        parts.append(card)
-        total += _size(card, nonce)
-        i += 1
-    parts.append(FOOT)
-    page = "".join(parts).encode("utf-8")
-    return with_nonces(page) if nonce else page
+
+    def card(rng: random.Random, i: int) -> str:
+        text = job_card(rng, i) + DENSE_CARD_TAIL.format(i=i)
+        return text + AD_SLOT.format(slot=1000000000 + i) if i % 3 == 2 else text
+
+    return _board(size, seed, nonce, card)
 
 
 #: Inline SVG icons as sites write them: a drawn one (Heroicons' map pin) and one from a
@@ -282,23 +285,16 @@ SAVE_ICON = '<svg class="icon"><title>Save</title><use href="#i-bookmark"></use>
 def make_icon_page(size: int, seed: int = 3) -> bytes:
     """The job board with two inline SVG icons per card (a map pin before the city, a
     bookmark from a sprite in the save button): about a third of its bytes are SVG."""
-    rng = random.Random(seed)
-    parts = [HEAD]
-    total = len(HEAD) + len(FOOT)
-    i = 0
-    while total < size:
-        card = (
+
+    def card(rng: random.Random, i: int) -> str:
+        text = (
             job_card(rng, i)
             .replace('<span class="city">', PIN_ICON + '<span class="city">')
             .replace("&#9734;</button>", SAVE_ICON + "</button>")
         )
-        if i % 25 == 24:
-            card += AD_SLOT.format(slot=1000000000 + i)
-        parts.append(card)
-        total += len(card)
-        i += 1
-    parts.append(FOOT)
-    return "".join(parts).encode("utf-8")
+        return text + AD_SLOT.format(slot=1000000000 + i) if i % 25 == 24 else text
+
+    return _board(size, seed, False, card)
 
 
 PageSource = Callable[[], bytes]

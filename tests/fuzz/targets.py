@@ -355,6 +355,12 @@ def _rewrite(
     return out, [(e.action, e.start, e.end) for e in events]
 
 
+def _split(data: bytes, cuts: Sequence[int]) -> list[bytes]:
+    """``data`` cut at each of ``cuts`` (clamped to its length)."""
+    points = sorted({min(max(cut, 0), len(data)) for cut in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
 def rewriter(
     html: bytes,
     cuts: Sequence[int] = (),
@@ -365,9 +371,7 @@ def rewriter(
     """The rewriter never raises, and its output does not depend on how the page (HTML,
     or an XML document) is chunked."""
     whole, events = _rewrite([html], mode, allowed, xml)
-    points = sorted({min(max(cut, 0), len(html)) for cut in cuts})
-    chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
-    assert _rewrite(chunks, mode, allowed, xml) == (whole, events)
+    assert _rewrite(_split(html, cuts), mode, allowed, xml) == (whole, events)
     if mode == "strip":
         assert len(whole) <= len(html)
 
@@ -383,8 +387,7 @@ def scan_cores(
     reports the same removals, however the page is chunked (a pass only where it is built)."""
     if not accel.compiled_available():
         return
-    points = sorted({min(max(cut, 0), len(html)) for cut in cuts})
-    chunks = [html[a:b] for a, b in zip([0, *points], [*points, len(html)], strict=True)]
+    chunks = _split(html, cuts)
     previous = accel.use_core("python")
     try:
         expected = _rewrite([html], mode, allowed, xml)
